@@ -92,6 +92,8 @@ export class Machine implements HartEnv {
   /** Total instructions executed by all harts (trapping ones included). */
   insns = 0;
   private readonly output: (byte: number) => void;
+  /** Instructions not yet turned into whole mtime ticks. */
+  private tickRemainder = 0;
   /** Number of harts holding an LR reservation (fast exit for observeStore). */
   private reservations = 0;
 
@@ -110,6 +112,9 @@ export class Machine implements HartEnv {
     }
     this.output = opts.output ?? (() => {});
     this.insnsPerTick = opts.insnsPerTick ?? DEFAULT_INSNS_PER_TICK;
+    if (!Number.isInteger(this.insnsPerTick) || this.insnsPerTick < 1) {
+      throw new MachineError(`instructions per timer tick must be a whole number >= 1, not ${this.insnsPerTick}`);
+    }
     this.mem = new PhysMemory([
       { name: 'mrom', base: VIRT_MROM_BASE, size: VIRT_MROM_SIZE, readOnly: true },
       { name: 'dram', base: VIRT_DRAM_BASE, size: dramSize },
@@ -306,7 +311,6 @@ export class Machine implements HartEnv {
    */
   run(limit = Infinity): StopReason {
     const stopAt = this.insns + limit;
-    const perRound = QUANTUM / this.insnsPerTick;
     while (this.exit === undefined) {
       if (this.insns >= stopAt) return 'limit';
       let ran = false;
@@ -330,7 +334,11 @@ export class Machine implements HartEnv {
         if (this.exit !== undefined) return 'exit';
       }
       if (ran) {
-        this.clint.advance(perRound);
+        // mtime is an integer count: carry the part of a tick not yet reached.
+        this.tickRemainder += QUANTUM;
+        const ticks = Math.floor(this.tickRemainder / this.insnsPerTick);
+        this.tickRemainder -= ticks * this.insnsPerTick;
+        this.clint.advance(ticks);
       } else {
         const next = this.clint.nextDeadline();
         if (!Number.isFinite(next)) return 'idle';
