@@ -183,7 +183,7 @@ export class Machine implements HartEnv {
       for (const a of image.segments) {
         for (const b of prev.elf?.segments ?? []) {
           if (a.paddr < b.paddr + b.memsz && b.paddr < a.paddr + a.memsz) {
-            throw new ImageError(`${file.name}: segment at 0x${a.paddr.toString(16)} overlaps ${prev.name}'s segment at 0x${b.paddr.toString(16)}`);
+            throw new ImageError(`${file.name}: segment at 0x${a.paddr.toString(16)} overlaps ${prev.name}'s segment at 0x${b.paddr.toString(16)}; link the kernel above the firmware (0x80200000) or load only one of them`);
           }
         }
       }
