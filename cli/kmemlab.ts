@@ -1,0 +1,72 @@
+/**
+ * The kmemlab command line. One line on stderr and exit code 2 for any usage
+ * or image mistake; never a stack trace for bad input.
+ */
+
+import { parseRunOptions, UsageError } from './options.js';
+import { EXIT_EMULATOR_FAULT, EXIT_USAGE, runMachine, stdinInput, type HostIo } from './run.js';
+import { startCommand } from './start.js';
+
+export const HELP = `kmemlab: an emulated RISC-V machine (QEMU virt compatible) for kernel memory allocation
+
+usage:
+  kmemlab run [options]     boot the machine headless, console on stdio
+  kmemlab start [options]   boot the default machine and run its self-tests (npm start)
+  kmemlab help              this text
+
+run options:
+  --bios FILE|none          firmware loaded at 0x80000000 (ELF or raw); none = start the kernel in M-mode
+  --kernel FILE             kernel: at 0x80200000 behind firmware (ELF by physical address, or raw)
+  --harts N                 number of harts, 1-64 (default 4)
+  --mem SIZE                low DRAM at 0x80000000, 2M-1G (default 256M)
+  --highmem SIZE            high DRAM at 0x100000000, 0-3G (default 256M; 0 = none)
+  --append CMDLINE          kernel command line (/chosen/bootargs)
+  --max-insns N             stop after N instructions (exit code 124)
+  --input TEXT              console input, as if typed
+  --stats                   print the instruction count on stderr at the end
+
+console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.
+exit code: the guest's (power-off 0, failure code, tohost code); 2 bad usage or image;
+124 --max-insns reached; 125 every hart waits forever; 70 emulator fault.
+`;
+
+export async function main(argv: string[], io: HostIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run':
+        return await runMachine(parseRunOptions(rest), io);
+      case 'start':
+        return await startCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.writeErr(HELP);
+        return cmd === undefined ? EXIT_USAGE : 0;
+      default:
+        throw new UsageError(`unknown command '${cmd}'; see 'kmemlab help'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.writeErr(`kmemlab: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.writeErr(`kmemlab: internal error: ${(e as Error).message}\n`);
+    return EXIT_EMULATOR_FAULT;
+  }
+}
+
+/** Process entry (the esbuild bundle's main). */
+export async function cliMain(): Promise<void> {
+  const needsInput = process.argv[2] === 'run' || process.argv[2] === 'start';
+  const io: HostIo = {
+    writeOut: (b) => process.stdout.write(b),
+    writeErr: (t) => process.stderr.write(t),
+    input: needsInput && !process.argv.includes('--input') ? stdinInput() : undefined,
+  };
+  const code = await main(process.argv.slice(2), io);
+  process.exitCode = code;
+  // Let stdout drain, then leave even if stdin is still open.
+  process.stdout.write('', () => process.exit(code));
+}

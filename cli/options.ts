@@ -1,0 +1,83 @@
+/**
+ * Command-line options of `kmemlab run` (and the commands built on it).
+ * Every mistake is reported as a UsageError: one line saying what was wrong
+ * and what to do, which the CLI prints before exiting with code 2.
+ */
+
+import { DEFAULT_HARTS, DRAM_DEFAULT_SIZE, HIGHMEM_DEFAULT_SIZE, MAX_HARTS } from '../emulator/machine/memmap.js';
+
+export class UsageError extends Error {}
+
+export interface RunOptions {
+  bios: string | 'none' | undefined;
+  kernel: string | undefined;
+  harts: number;
+  mem: number;
+  highmem: number;
+  append: string;
+  maxInsns: number;
+  /** Console input given on the command line (tests, scripts). */
+  input: string | undefined;
+  /** Print the instruction count on stderr at the end. */
+  stats: boolean;
+}
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** "256M", "1G", "64MiB", "4096", "0" -> bytes. */
+export function parseSize(text: string, what: string): number {
+  const m = /^(\d+)\s*([kmg]?)(i?b)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`${what}: '${text}' is not a size; write it like 256M, 1G or 65536`);
+  const v = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+  if (!Number.isSafeInteger(v)) throw new UsageError(`${what}: '${text}' is too large`);
+  return v;
+}
+
+function parseCount(text: string, what: string, min: number, max: number): number {
+  const clean = text.replace(/_/g, '');
+  if (!/^\d+$/.test(clean)) throw new UsageError(`${what}: '${text}' is not a whole number`);
+  const v = Number(clean);
+  if (v < min || v > max) throw new UsageError(`${what}: ${text} is out of range (${min} to ${max})`);
+  return v;
+}
+
+export function parseRunOptions(args: string[]): RunOptions {
+  const o: RunOptions = {
+    bios: undefined,
+    kernel: undefined,
+    harts: DEFAULT_HARTS,
+    mem: DRAM_DEFAULT_SIZE,
+    highmem: HIGHMEM_DEFAULT_SIZE,
+    append: '',
+    maxInsns: Infinity,
+    input: undefined,
+    stats: false,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      if (arg.startsWith('--') && eq > 0) return arg.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '--bios': o.bios = value(); break;
+      case '--kernel': o.kernel = value(); break;
+      case '--harts':
+      case '--smp': o.harts = parseCount(value(), '--harts', 1, MAX_HARTS); break;
+      case '--mem':
+      case '-m': o.mem = parseSize(value(), '--mem'); break;
+      case '--highmem': o.highmem = parseSize(value(), '--highmem'); break;
+      case '--append': o.append = value(); break;
+      case '--max-insns': o.maxInsns = parseCount(value(), '--max-insns', 1, Number.MAX_SAFE_INTEGER); break;
+      case '--input': o.input = value(); break;
+      case '--stats': o.stats = true; break;
+      default:
+        throw new UsageError(`unknown option '${arg}'; see 'kmemlab help'`);
+    }
+  }
+  return o;
+}

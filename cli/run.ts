@@ -1,0 +1,191 @@
+/**
+ * `kmemlab run`: boot the machine headless with the console on stdio.
+ *
+ * Exit codes: the guest's (test finisher: 0 for pass, the failure code
+ * otherwise; HTIF tohost likewise), 2 for bad command lines and images,
+ * 124 when --max-insns stops a guest, 125 when every hart waits for an
+ * interrupt that nothing can raise any more, 70 for an emulator fault.
+ */
+
+import { readFileSync } from 'node:fs';
+import { Machine, MachineError, type ImageFile, type MachineOptions } from '../emulator/machine/machine.js';
+import { ImageError } from '../emulator/machine/elf.js';
+import { UsageError, type RunOptions } from './options.js';
+
+export const EXIT_USAGE = 2;
+export const EXIT_MAX_INSNS = 124;
+export const EXIT_DEADLOCK = 125;
+export const EXIT_EMULATOR_FAULT = 70;
+
+/** Instructions per slice between visits to the host's event loop. */
+const SLICE = 4_000_000;
+
+export interface HostIo {
+  writeOut(bytes: Uint8Array): void;
+  writeErr(text: string): void;
+  /** Console input: subscribe; returns whether more input may come. */
+  input?: HostInput;
+}
+
+export interface HostInput {
+  /** Called with each chunk typed or piped in. */
+  onData(cb: (data: Uint8Array) => void): void;
+  /** True while more input can arrive (a terminal, or a pipe not yet closed). */
+  open(): boolean;
+  /** Resolves when input arrives or the stream ends. */
+  wait(): Promise<void>;
+  close(): void;
+}
+
+function readImage(path: string, what: string): ImageFile {
+  try {
+    return { name: path, bytes: new Uint8Array(readFileSync(path)) };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    throw new UsageError(`${what} '${path}': ${why}`);
+  }
+}
+
+export function machineOptions(o: RunOptions, output: (b: number) => void, images?: { bios?: ImageFile; kernel?: ImageFile }): MachineOptions {
+  const bios = images?.bios ?? (o.bios && o.bios !== 'none' ? readImage(o.bios, '--bios') : undefined);
+  const kernel = images?.kernel ?? (o.kernel ? readImage(o.kernel, '--kernel') : undefined);
+  if (!bios && !kernel) throw new UsageError("nothing to run: give --kernel FILE and/or --bios FILE (see 'kmemlab help')");
+  return { harts: o.harts, dramSize: o.mem, highmemSize: o.highmem, append: o.append, bios, kernel, output };
+}
+
+/** Boot and run to the end; returns the process exit code. */
+export async function runMachine(o: RunOptions, io: HostIo, images?: { bios?: ImageFile; kernel?: ImageFile }): Promise<number> {
+  const pending: number[] = [];
+  const flush = (): void => {
+    if (pending.length) io.writeOut(Uint8Array.from(pending.splice(0)));
+  };
+  let machine: Machine;
+  const boot = (): Machine => {
+    try {
+      return new Machine(machineOptions(o, (b) => pending.push(b), images));
+    } catch (e) {
+      if (e instanceof MachineError || e instanceof ImageError || e instanceof UsageError) throw new UsageError(e.message);
+      throw e;
+    }
+  };
+  machine = boot();
+  let quit = false;
+  if (o.input !== undefined) machine.uart.pushInput(o.input);
+  io.input?.onData((data) => {
+    const out: number[] = [];
+    for (let i = 0; i < data.length; i++) {
+      // Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A (as QEMU's -nographic console).
+      if (escape) {
+        escape = false;
+        if (data[i] === 0x78 /* x */) { quit = true; break; }
+        if (data[i] === 0x01) out.push(0x01);
+        continue;
+      }
+      if (data[i] === 0x01 && io.input && isTty) { escape = true; continue; }
+      out.push(data[i]!);
+    }
+    if (out.length) machine.uart.pushInput(Uint8Array.from(out));
+  });
+  let escape = false;
+  const isTty = Boolean(process.stdin.isTTY);
+  let base = 0; // instructions of earlier boots (guest resets)
+  try {
+    for (;;) {
+      if (quit) {
+        flush();
+        io.writeErr('kmemlab: terminated (Ctrl-A x)\n');
+        return 0;
+      }
+      const left = o.maxInsns - (base + machine.insns);
+      let reason;
+      try {
+        reason = machine.run(Math.min(SLICE, left));
+      } catch (e) {
+        flush();
+        if (e instanceof MachineError) {
+          io.writeErr(`kmemlab: ${e.message}\n`);
+          return EXIT_EMULATOR_FAULT;
+        }
+        throw e;
+      }
+      flush();
+      if (reason === 'exit') {
+        const ex = machine.exit!;
+        if (ex.kind === 'reset') {
+          base += machine.insns;
+          machine = boot();
+          continue;
+        }
+        if (o.stats) io.writeErr(`kmemlab: ${base + machine.insns} instructions\n`);
+        if (ex.kind === 'pass') return 0;
+        const code = ex.code & 0xff || 1;
+        return code;
+      }
+      if (reason === 'limit') {
+        if (base + machine.insns >= o.maxInsns) {
+          io.writeErr(`kmemlab: stopped the guest after ${base + machine.insns} instructions (--max-insns ${o.maxInsns})\n`);
+          return EXIT_MAX_INSNS;
+        }
+        await new Promise((r) => setImmediate(r));
+        continue;
+      }
+      // idle: every hart waits for an interrupt and no timer is armed.
+      if (io.input && io.input.open()) {
+        await io.input.wait();
+        continue;
+      }
+      io.writeErr(`kmemlab: every hart waits for an interrupt that nothing can raise (no timer armed, no console input); stopped after ${base + machine.insns} instructions\n`);
+      return EXIT_DEADLOCK;
+    }
+  } finally {
+    io.input?.close();
+  }
+}
+
+/** Console input from the process's stdin (raw mode on a terminal). */
+export function stdinInput(): HostInput {
+  const stdin = process.stdin;
+  let ended = false;
+  let waiter: (() => void) | undefined;
+  const wake = (): void => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  const listeners: ((d: Uint8Array) => void)[] = [];
+  let started = false;
+  const start = (): void => {
+    if (started) return;
+    started = true;
+    if (stdin.isTTY) stdin.setRawMode(true);
+    stdin.on('data', (d: Buffer) => {
+      for (const l of listeners) l(new Uint8Array(d));
+      wake();
+    });
+    stdin.on('end', () => {
+      ended = true;
+      wake();
+    });
+    stdin.on('error', () => {
+      ended = true;
+      wake();
+    });
+  };
+  return {
+    onData(cb) {
+      listeners.push(cb);
+      start();
+    },
+    open: () => !ended,
+    wait: () => new Promise<void>((r) => {
+      if (ended) r();
+      else waiter = r;
+    }),
+    close() {
+      if (stdin.isTTY) stdin.setRawMode(false);
+      stdin.pause();
+      stdin.unref?.();
+    },
+  };
+}
