@@ -23,6 +23,7 @@ run options:
   --append CMDLINE          kernel command line (/chosen/bootargs)
   --max-insns N             stop after N instructions (exit code 124)
   --input TEXT              console input, as if typed
+  --input-file FILE         console input from a file
   --stats                   print the instruction count on stderr at the end
 
 console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.
@@ -63,7 +64,7 @@ export async function cliMain(): Promise<void> {
   const io: HostIo = {
     writeOut: (b) => process.stdout.write(b),
     writeErr: (t) => process.stderr.write(t),
-    input: needsInput && !process.argv.includes('--input') ? stdinInput() : undefined,
+    input: needsInput && !process.argv.some((a) => a.startsWith('--input')) ? stdinInput() : undefined,
   };
   const code = await main(process.argv.slice(2), io);
   process.exitCode = code;

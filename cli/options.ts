@@ -4,6 +4,7 @@
  * and what to do, which the CLI prints before exiting with code 2.
  */
 
+import { readFileSync } from 'node:fs';
 import { DEFAULT_HARTS, DRAM_DEFAULT_SIZE, HIGHMEM_DEFAULT_SIZE, MAX_HARTS } from '../emulator/machine/memmap.js';
 
 export class UsageError extends Error {}
@@ -73,7 +74,16 @@ export function parseRunOptions(args: string[]): RunOptions {
       case '--highmem': o.highmem = parseSize(value(), '--highmem'); break;
       case '--append': o.append = value(); break;
       case '--max-insns': o.maxInsns = parseCount(value(), '--max-insns', 1, Number.MAX_SAFE_INTEGER); break;
-      case '--input': o.input = value(); break;
+      case '--input': o.input = (o.input ?? '') + value(); break;
+      case '--input-file': {
+        const path = value();
+        try {
+          o.input = (o.input ?? '') + readFileSync(path, 'utf8');
+        } catch {
+          throw new UsageError(`--input-file '${path}': cannot read it; give a readable file`);
+        }
+        break;
+      }
       case '--stats': o.stats = true; break;
       default:
         throw new UsageError(`unknown option '${arg}'; see 'kmemlab help'`);
