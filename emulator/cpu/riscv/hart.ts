@@ -245,14 +245,7 @@ export class Hart {
     this.checkInterrupts();
     while (done < budget && !this.wfi && !this.halted) {
       this.stopFlag = false;
-      try {
-        done = this.inner(done, budget);
-      } catch (e) {
-        if (e !== TRAP) throw e;
-        done++;
-        this.excCount++;
-        this.takeTrap(this.trapCause, this.trapTvalLo, this.trapTvalHi, false);
-      }
+      done += this.inner(budget - done);
       if (this.stopFlag) {
         this.checkInterrupts();
         if (this.externalStop) break;
@@ -276,32 +269,61 @@ export class Hart {
     return this.raise(CAUSE_ILLEGAL_INSTRUCTION, insn, 0);
   }
 
-  private inner(done: number, budget: number): number {
+  /**
+   * The interpreter loop. pc and the retired count live in locals; they are
+   * written back to the hart ("sync") before anything that may raise an
+   * exception or read them (slow paths, CSR instructions), and at the end.
+   * An exception unwinds to the catch below, which takes the trap and goes on.
+   */
+  private inner(budget: number): number {
     const x = this.x;
+    let done = 0;
+    let retired = 0;
+    let pcLo = this.pcLo;
+    let pcHi = this.pcHi;
+    // The page being executed: its TLB tag and RAM offset, kept in locals
+    // while straight-line code stays on it; dropped at every sync, since a
+    // slow path may flush the TLB.
+    let fpTag = -1;
+    let fpHi = 0;
+    let fpOff = 0;
     const mmu = this.mmu;
     const ftLo = mmu.ftLo, ftHi = mmu.ftHi, ftOff = mmu.ftOff;
-    const u16 = this.u16;
+    const ltLo = mmu.ltLo, ltHi = mmu.ltHi, ltOff = mmu.ltOff;
+    const stLo = mmu.stLo, stHi = mmu.stHi, stOff = mmu.stOff;
+    const u16 = this.u16, u8 = this.u8, i8 = this.i8, i16 = this.i16, i32 = this.i32;
+    for (;;) {
+    try {
     while (done < budget) {
       // ---- fetch ------------------------------------------------------------
-      const pcLo = this.pcLo;
-      const pcHi = this.pcHi;
       const vpn = pcLo >>> 12;
-      const ti = vpn & TLB_MASK;
       let insn: number;
-      if (ftLo[ti] === vpn && ftHi[ti] === pcHi) {
-        const hw = (ftOff[ti] + (pcLo & 0xfff)) >>> 1;
+      if (vpn === fpTag && pcHi === fpHi) {
+        const hw = (fpOff + (pcLo & 0xfff)) >>> 1;
         insn = u16[hw];
         if ((insn & 3) === 3) {
-          insn = (pcLo & 0xfff) !== 0xffe ? insn | (u16[hw + 1] << 16) : this.fetchSlow();
+          if ((pcLo & 0xfff) !== 0xffe) insn |= u16[hw + 1] << 16;
+          else { this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1; insn = this.fetchSlow(); }
+        }
+      } else if (ftLo[vpn & TLB_MASK] === vpn && ftHi[vpn & TLB_MASK] === pcHi) {
+        fpTag = vpn;
+        fpHi = pcHi;
+        fpOff = ftOff[vpn & TLB_MASK];
+        const hw = (fpOff + (pcLo & 0xfff)) >>> 1;
+        insn = u16[hw];
+        if ((insn & 3) === 3) {
+          if ((pcLo & 0xfff) !== 0xffe) insn |= u16[hw + 1] << 16;
+          else { this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1; insn = this.fetchSlow(); }
         }
       } else {
+        this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
         insn = this.fetchSlow();
       }
       let ilen = 4;
       const raw = insn;
       if ((insn & 3) !== 3) {
         const e = C_EXPAND[insn];
-        if (e === 0) this.illegal(insn);
+        if (e === 0) { this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1; this.illegal(insn); }
         insn = e;
         ilen = 2;
       }
@@ -385,18 +407,19 @@ export class Hart {
           const t = lo >>> 12;
           const i = t & TLB_MASK;
           let vl: number, vh: number;
-          if (mmu.ltLo[i] === t && mmu.ltHi[i] === hi && (lo & (size - 1)) === 0) {
-            const off = mmu.ltOff[i] + (lo & 0xfff);
+          if (ltLo[i] === t && ltHi[i] === hi && (lo & (size - 1)) === 0) {
+            const off = ltOff[i] + (lo & 0xfff);
             switch (f3) {
-              case 0: vl = this.i8[off]; vh = vl >> 31; break;
-              case 1: vl = this.i16[off >>> 1]; vh = vl >> 31; break;
-              case 2: vl = this.i32[off >>> 2]; vh = vl >> 31; break;
-              case 3: vl = this.i32[off >>> 2]; vh = this.i32[(off >>> 2) + 1]; break;
-              case 4: vl = this.u8[off]; vh = 0; break;
+              case 0: vl = i8[off]; vh = vl >> 31; break;
+              case 1: vl = i16[off >>> 1]; vh = vl >> 31; break;
+              case 2: vl = i32[off >>> 2]; vh = vl >> 31; break;
+              case 3: vl = i32[off >>> 2]; vh = i32[(off >>> 2) + 1]; break;
+              case 4: vl = u8[off]; vh = 0; break;
               case 5: vl = u16[off >>> 1]; vh = 0; break;
-              default: vl = this.i32[off >>> 2]; vh = 0; break;
+              default: vl = i32[off >>> 2]; vh = 0; break;
             }
           } else {
+            this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
             vl = this.loadSlow(lo, hi, size);
             vh = this.tmpHi;
             switch (f3) {
@@ -424,15 +447,16 @@ export class Hart {
           const size = 1 << f3;
           const t = lo >>> 12;
           const i = t & TLB_MASK;
-          if (mmu.stLo[i] === t && mmu.stHi[i] === hi && (lo & (size - 1)) === 0) {
-            const off = mmu.stOff[i] + (lo & 0xfff);
+          if (stLo[i] === t && stHi[i] === hi && (lo & (size - 1)) === 0) {
+            const off = stOff[i] + (lo & 0xfff);
             switch (f3) {
-              case 0: this.u8[off] = x[s2]; break;
+              case 0: u8[off] = x[s2]; break;
               case 1: u16[off >>> 1] = x[s2]; break;
-              case 2: this.i32[off >>> 2] = x[s2]; break;
-              default: this.i32[off >>> 2] = x[s2]; this.i32[(off >>> 2) + 1] = x[s2 + 1]; break;
+              case 2: i32[off >>> 2] = x[s2]; break;
+              default: i32[off >>> 2] = x[s2]; i32[(off >>> 2) + 1] = x[s2 + 1]; break;
             }
           } else {
+            this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
             this.storeSlow(lo, hi, size, x[s2], x[s2 + 1]);
           }
           break;
@@ -546,6 +570,7 @@ export class Hart {
         case Op.AMOMIN_W: case Op.AMOMAX_W: case Op.AMOMINU_W: case Op.AMOMAXU_W:
         case Op.AMOSWAP_D: case Op.AMOADD_D: case Op.AMOXOR_D: case Op.AMOAND_D: case Op.AMOOR_D:
         case Op.AMOMIN_D: case Op.AMOMAX_D: case Op.AMOMINU_D: case Op.AMOMAXU_D:
+          this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
           this.atomic(insn, d, s1, s2);
           break;
         // ---- fences ---------------------------------------------------------------
@@ -555,22 +580,27 @@ export class Hart {
           break; // no instruction cache: fetches always read memory
         // ---- system -----------------------------------------------------------------
         case Op.CSRRW: case Op.CSRRS: case Op.CSRRC: case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI:
+          this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
           this.csrInstruction(insn, raw);
           break;
         case Op.ECALL:
+          this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
           this.raise(CAUSE_USER_ECALL + this.priv, 0, 0);
           break;
         case Op.EBREAK:
+          this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
           this.raise(CAUSE_BREAKPOINT, pcLo, pcHi);
           break;
         case Op.MRET:
         case Op.SRET: {
+          this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
           const [l, h] = this.xret(raw, op === Op.MRET);
           npcLo = l;
           npcHi = h;
           break;
         }
         case Op.WFI:
+          this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
           // §3.1.6.5: TW traps WFI in S-mode; in U-mode WFI is illegal (S exists).
           if (this.priv === PRV_U || (this.priv === PRV_S && (this.mstatus & MSTATUS_TW) !== 0)) this.illegal(raw);
           if (!this.wakeable()) {
@@ -579,21 +609,37 @@ export class Hart {
           }
           break;
         case Op.SFENCE_VMA:
+          this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
           if (this.priv === PRV_U || (this.priv === PRV_S && (this.mstatus & MSTATUS_TVM) !== 0)) this.illegal(raw);
           if (s1 === 0) this.mmu.flush();
           else this.mmu.flushVa(x[s1], x[s1 + 1]);
           break;
         default:
+          this.pcLo = pcLo; this.pcHi = pcHi; this.instret += retired; retired = 0; fpTag = -1;
           this.illegal(raw);
       }
       x[0] = 0;
       x[1] = 0;
-      this.pcLo = npcLo;
-      this.pcHi = npcHi;
-      this.instret++;
+      pcLo = npcLo;
+      pcHi = npcHi;
+      retired++;
       done++;
       if (this.stopFlag) break;
     }
+    break;
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      // The faulting instruction synced pc and the count before it raised.
+      done++;
+      this.excCount++;
+      this.takeTrap(this.trapCause, this.trapTvalLo, this.trapTvalHi, false);
+      pcLo = this.pcLo;
+      pcHi = this.pcHi;
+    }
+    }
+    this.pcLo = pcLo;
+    this.pcHi = pcHi;
+    this.instret += retired;
     return done;
   }
 
@@ -977,7 +1023,10 @@ export class Hart {
     if (writes && csr >>> 10 === 3) this.illegal(raw);
     const old = this.csrRead(csr, raw);
     if (writes) {
-      const v = op === 1 ? src : op === 2 ? old | src : old & ~src;
+      // §3.1.9: for the read-modify-write, mip.SEIP reads as the software-writable
+      // bit alone, so a csrs/csrc of other bits never latches the PLIC's SEIP.
+      const base = csr === CSR_MIP ? (old & ~BigInt(MIP_SEIP)) | BigInt(this.mipSw & MIP_SEIP) : old;
+      const v = op === 1 ? src : op === 2 ? base | src : base & ~src;
       this.csrWrite(csr, v, raw);
     }
     if (rd !== 0) this.x64[rd] = S64(old);
