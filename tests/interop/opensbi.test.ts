@@ -74,3 +74,24 @@ describe.skipIf(!haveSbi || !haveQemu)(`the same payload on qemu-system-riscv64 
     expect(payloadLines(ours.stdout)).toEqual(theirs);
   });
 });
+
+const UBOOT = '/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin';
+const haveUboot = existsSync(UBOOT);
+
+describe.skipIf(!haveSbi || !haveUboot)(`U-Boot (S-mode) under OpenSBI on kmemlab${haveUboot ? '' : ' (skipped: apt-get install u-boot-qemu)'}`, () => {
+  it('reads our device tree, finds the UART and DRAM, and counts down to autoboot on its timer', () => {
+    const r = spawnSync('node', [CLI, 'run', '--bios', FW_JUMP, '--kernel', UBOOT, '--harts', '2', '--max-insns', '250000000'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // U-Boot waits for a key: the instruction limit ends the run, as it must.
+    expect(r.status).toBe(124);
+    expect(r.stdout).toMatch(/U-Boot 20\d\d/);
+    expect(r.stdout).toMatch(/CPU:\s+rv64imac/);
+    expect(r.stdout).toMatch(/Model: riscv-virtio,kmemlab/);
+    expect(r.stdout).toMatch(/DRAM:\s+256 MiB/);
+    expect(r.stdout).toMatch(/In:\s+serial@10000000/);
+    // The countdown advances with the CLINT timer (mtime follows instructions).
+    expect(r.stdout).toMatch(/Hit any key to stop autoboot:\s+2\W+1/);
+  });
+});

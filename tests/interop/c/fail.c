@@ -1,0 +1,2 @@
+/* Reports failure code 3 through tohost. */
+int main(void) { return 3; }
