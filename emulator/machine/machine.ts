@@ -92,6 +92,10 @@ export class Machine implements HartEnv {
   /** Total instructions executed by all harts (trapping ones included). */
   insns = 0;
   private readonly output: (byte: number) => void;
+  /** Whose turn it is, how much of it is left, and whether any hart ran this round. */
+  private turn = 0;
+  private turnLeft = QUANTUM;
+  private roundRan = false;
   /** Instructions not yet turned into whole mtime ticks. */
   private tickRemainder = 0;
   /** Number of harts holding an LR reservation (fast exit for observeStore). */
@@ -123,6 +127,7 @@ export class Machine implements HartEnv {
     for (let i = 0; i < nHarts; i++) {
       const h = new Hart(i, this);
       h.mmu.storeWatch = (pageOff) => this.storeWatched(h, pageOff);
+      h.mmu.pteStored = (off) => this.observeStore(h, off, 8);
       this.harts.push(h);
     }
     const line = (h: Hart, bit: number): IrqLine => h.irqLine(bit);
@@ -313,16 +318,12 @@ export class Machine implements HartEnv {
     const stopAt = this.insns + limit;
     while (this.exit === undefined) {
       if (this.insns >= stopAt) return 'limit';
-      let ran = false;
-      for (const h of this.harts) {
-        if (h.halted) continue;
-        if (h.wfi) {
-          if (!h.wakeable()) continue;
-          h.wfi = false;
-        }
+      const h = this.harts[this.turn]!;
+      let turnOver = true;
+      if (!h.halted && (!h.wfi || h.wakeable())) {
+        h.wfi = false;
         h.externalStop = false;
-        const budget = Math.min(QUANTUM, stopAt - this.insns);
-        if (budget <= 0) break;
+        const budget = Math.min(this.turnLeft, stopAt - this.insns);
         let n: number;
         try {
           n = h.run(budget);
@@ -330,10 +331,19 @@ export class Machine implements HartEnv {
           throw new MachineError(`hart ${h.hartId} at pc 0x${h.pc.toString(16)}: emulator fault: ${(e as Error).message}`);
         }
         this.insns += n;
-        ran = true;
+        this.turnLeft -= n;
+        this.roundRan = true;
         if (this.exit !== undefined) return 'exit';
+        // A turn cut short by the caller's limit goes on at the next call, so
+        // running in slices gives exactly the run of one call.
+        turnOver = n < budget || this.turnLeft <= 0;
       }
-      if (ran) {
+      if (!turnOver) continue;
+      this.turnLeft = QUANTUM;
+      if (++this.turn < this.harts.length) continue;
+      this.turn = 0;
+      if (this.roundRan) {
+        this.roundRan = false;
         // mtime is an integer count: carry the part of a tick not yet reached.
         this.tickRemainder += QUANTUM;
         const ticks = Math.floor(this.tickRemainder / this.insnsPerTick);

@@ -84,6 +84,8 @@ export class Mmu {
    * slow path: another hart's LR reservation, the HTIF tohost word, a watchpoint.
    */
   storeWatch: (pageOff: number) => boolean = () => false;
+  /** Set by the board: the walk stored an A/D update to the PTE at RAM offset `off` (breaks reservations). */
+  pteStored: (off: number) => void = () => {};
 
   // PMP registers (§3.7.1) and their decoded byte ranges [pmpLo, pmpHi).
   readonly pmpcfg = new Uint8Array(PMP_COUNT);
@@ -201,9 +203,13 @@ export class Mmu {
       // A/D in hardware (step 7).
       const need = PTE_A | (access === ACCESS_STORE ? PTE_D : 0);
       if ((pteLo & need) !== need) {
-        if (!this.pmpAllows(pteAddr, 8, ACCESS_STORE, PRV_S)) h.raise(ACCESS_FAULT[access], lo, hi);
+        // The update is a store: PMP and PMA (read-only memory) must allow it.
+        if (!this.pmpAllows(pteAddr, 8, ACCESS_STORE, PRV_S) || mem.bankOf(pteAddr, 8)!.readOnly) {
+          h.raise(ACCESS_FAULT[access], lo, hi);
+        }
         pteLo |= need;
         mem.i32[off >>> 2] = pteLo;
+        this.pteStored(off);
       }
       if (level > 0) this.hasSuper = true;
       // Page number of the 4 KiB page: the leaf's PPN with the low levels from the VA.
