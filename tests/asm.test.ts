@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AsmError, assemble } from '../toolchain/asm.js';
 import { liSequence } from '../toolchain/asm-li.js';
 import { Op, decode, immI, immU, rd, rs1, shamt6, C_EXPAND } from '../emulator/cpu/riscv/isa.js';
+import { prng } from './helpers/prng.js';
 
 const BASE = 0x8000_0000n;
 
@@ -41,15 +42,6 @@ function run(bytes: Uint8Array, reg: number): bigint {
   return x[reg];
 }
 
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 function asmError(src: string): AsmError {
   try {

@@ -9,18 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { C_EXPAND, C_INSNS, INSNS, compressedSpec, decode, rd, rs1 } from '../emulator/cpu/riscv/isa.js';
 import { assemble } from '../toolchain/asm.js';
 import { Disassembler, disassemble, disassembleBuffer, formatObjdumpLine } from '../toolchain/disasm.js';
+import { prng } from './helpers/prng.js';
 
 const PC = 0x8000_0000n;
 
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const text = (insn: number, pc?: bigint): string => disassemble(insn, pc).text.replace('\t', ' ');
 const alias = (insn: number, pc?: bigint): string => disassemble(insn, pc, { aliases: true }).text.replace('\t', ' ');

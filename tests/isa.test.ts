@@ -12,17 +12,8 @@ import {
   C_EXPAND, C_INSNS, INSNS, OP_COUNT, Op, SPEC_OF_OP, compressedSpec, decode, expandCompressed,
   csrOf, immB, immI, immJ, immS, immU, rd, rs1, rs2, shamt6, zimm,
 } from '../emulator/cpu/riscv/isa.js';
+import { prng } from './helpers/prng.js';
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const OP_NAMES = `LUI AUIPC JAL JALR BEQ BNE BLT BGE BLTU BGEU LB LH LW LD LBU LHU LWU SB SH SW SD ADDI SLTI SLTIU XORI
 ORI ANDI SLLI SRLI SRAI ADD SUB SLL SLT SLTU XOR SRL SRA OR AND ADDIW SLLIW SRLIW SRAIW ADDW SUBW SLLW SRLW SRAW FENCE

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { IrqLine } from '../../emulator/machine/bus.js';
 import { Clint, CLINT_MTIME, CLINT_MTIMECMP_BASE } from '../../emulator/devices/clint.js';
+import { Wire } from '../helpers/wire.js';
 
 /** An IrqLine that remembers its level and every set() call. */
-class Wire implements IrqLine {
-  level = false;
-  history: boolean[] = [];
-  set(level: boolean): void {
-    this.level = level;
-    this.history.push(level);
-  }
-}
 
 const TWO32 = 0x1_0000_0000;
 

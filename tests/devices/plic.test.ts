@@ -9,15 +9,8 @@ import {
   PLIC_PENDING_BASE,
   plicContext,
 } from '../../emulator/devices/plic.js';
+import { Wire } from '../helpers/wire.js';
 
-class Wire implements IrqLine {
-  level = false;
-  history: boolean[] = [];
-  set(level: boolean): void {
-    this.level = level;
-    this.history.push(level);
-  }
-}
 
 const NDEV = 40; // two pending/enable words: sources 1..31 and 32..40
 

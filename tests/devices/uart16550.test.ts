@@ -47,15 +47,8 @@ import {
   UART_SCR,
   UART_TX,
 } from '../../emulator/devices/uart16550.js';
+import { Wire } from '../helpers/wire.js';
 
-class Wire implements IrqLine {
-  level = false;
-  history: boolean[] = [];
-  set(level: boolean): void {
-    this.level = level;
-    this.history.push(level);
-  }
-}
 
 function make() {
   const irq = new Wire();

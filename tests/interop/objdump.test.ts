@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { C_EXPAND, C_INSNS, INSNS } from '../../emulator/cpu/riscv/isa.js';
 import { disassemble, disassembleBuffer, formatObjdumpLine, objdumpListing } from '../../toolchain/disasm.js';
+import { prng } from '../helpers/prng.js';
 
 const OBJDUMP = 'riscv64-unknown-elf-objdump';
 const AS = 'riscv64-unknown-elf-as';
@@ -38,15 +39,6 @@ const RESERVED_ADDI16SP = 0x6101;
 const dir = mkdtempSync(join(tmpdir(), 'kmemlab-objdump-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 function bytesOf(parcels: readonly number[], width: 2 | 4): Uint8Array {
   const b = new Uint8Array(parcels.length * width);

@@ -8,16 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../emulator/machine/machine.js';
 import { assemble } from '../../toolchain/asm.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 /** A prologue that sets up a trap vector into the garbage, PMP for all, then jumps in at `mode`. */
 function prologue(mode: 'M' | 'S' | 'U'): string {
@@ -46,7 +37,7 @@ garbage:
 describe('garbage code never crashes the host', () => {
   const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
   it.each(seeds.flatMap((s) => (['M', 'S', 'U'] as const).map((m) => [s, m] as const)))('seed %i in %s-mode', (seed, mode) => {
-    const next = rng(seed * 7919);
+    const next = prng(seed * 7919);
     const words: string[] = [];
     for (let i = 0; i < 2048; i++) {
       const w = next();
