@@ -19,7 +19,7 @@ run options:
   --kernel FILE             kernel: at 0x80200000 behind firmware (ELF by physical address, or raw)
   --harts N                 number of harts, 1-64 (default 4)
   --mem SIZE                low DRAM at 0x80000000, 2M-1G (default 256M)
-  --highmem SIZE            high DRAM at 0x100000000, 0-3G (default 256M; 0 = none)
+  --highmem SIZE            high DRAM at 0x100000000, 0-2G (default 256M; 0 = none)
   --append CMDLINE          kernel command line (/chosen/bootargs)
   --max-insns N             stop after N instructions (exit code 124)
   --input TEXT              console input, as if typed

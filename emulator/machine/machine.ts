@@ -112,7 +112,7 @@ export class Machine implements HartEnv {
       throw new MachineError(`memory size ${dramSize} is out of range: low DRAM takes 2 MiB to 1 GiB, in whole pages`);
     }
     if (!Number.isInteger(highmemSize) || highmemSize < 0 || highmemSize > HIGHMEM_MAX_SIZE || highmemSize % PAGE_SIZE) {
-      throw new MachineError(`highmem size ${highmemSize} is out of range: 0 (none) to 3 GiB, in whole pages`);
+      throw new MachineError(`highmem size ${highmemSize} is out of range: 0 (none) to 2 GiB, in whole pages`);
     }
     this.output = opts.output ?? (() => {});
     this.insnsPerTick = opts.insnsPerTick ?? DEFAULT_INSNS_PER_TICK;

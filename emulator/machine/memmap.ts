@@ -44,7 +44,7 @@ export const DRAM_MAX_SIZE = 1 * GiB;
 /** High DRAM (the highmem region), above 4 GiB. */
 export const VIRT_HIGHMEM_BASE = 0x1_0000_0000;
 export const HIGHMEM_DEFAULT_SIZE = 256 * MiB;
-export const HIGHMEM_MAX_SIZE = 3 * GiB;
+export const HIGHMEM_MAX_SIZE = 2 * GiB; // with low DRAM, all RAM stays below the 4 GiB the TLB offsets address
 
 /** Where fw_jump firmware expects the next stage, and where we put a kernel. */
 export const KERNEL_LOAD_OFFSET = 2 * MiB;
