@@ -254,7 +254,7 @@ export class Machine implements HartEnv {
     return this.clint.mtime;
   }
 
-  observeStore(hart: Hart, off: number, len: number): void {
+  observeStore(hart: Hart | undefined, off: number, len: number): void {
     if (this.reservations > 0) {
       for (const h of this.harts) {
         if (h !== hart && h.resvOff >= 0 && off < h.resvOff + 8 && h.resvOff < off + len) {
@@ -288,7 +288,7 @@ export class Machine implements HartEnv {
   /** Writes by someone other than a hart (DMA, the debugger) break reservations too. */
   hostWrote(paddr: number, len: number): void {
     const off = this.mem.offsetOf(paddr, len);
-    if (off >= 0) this.observeStore(undefined as unknown as Hart, off, len);
+    if (off >= 0) this.observeStore(undefined, off, len);
   }
 
   private finish(state: ExitState): void {
