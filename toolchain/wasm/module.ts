@@ -24,7 +24,11 @@ export interface Instr {
   offset: number;
   /** local/global/function/type index, label depth (br, br_if), table index (table.*), data/elem index. */
   index?: number;
-  /** call_indirect: the table index (index holds the type index). */
+  /**
+   * call_indirect: the table index (index holds the type index).
+   * table.init: the table (index holds the element segment); table.copy: the
+   * source table (index holds the destination).
+   */
   table?: number;
   /** i32.const / i64.const, sign-extended to 64 bits. f32/f64 consts keep their raw bits here. */
   value?: bigint;
@@ -38,6 +42,8 @@ export interface Instr {
   defaultLabel?: number;
   /** select with a type annotation. */
   selectType?: ValType[];
+  /** ref.null: the reference type. */
+  refType?: ValType;
 }
 
 export interface ImportFunc {
@@ -63,7 +69,7 @@ export interface Func {
 export interface Global {
   type: ValType;
   mutable: boolean;
-  /** The constant initialiser: i32.const/i64.const value, or a global.get of an import. */
+  /** The constant initialiser: i32.const/i64.const value, or a global.get of an import (without the final `end`). */
   init: Instr[];
   name: string;
 }
@@ -91,8 +97,12 @@ export interface ElemSegment {
   tableIndex: number;
   /** Active segments: the constant offset. */
   offset?: number;
+  /** Active segments whose offset is `global.get` of an imported global: its index (then `offset` is absent). */
+  offsetGlobal?: number;
   /** Function indices (null for a ref.null entry). */
   funcs: (number | null)[];
+  /** The element type when it is not funcref. */
+  elemType?: ValType;
 }
 
 export interface DataSegment {
@@ -100,6 +110,8 @@ export interface DataSegment {
   memoryIndex: number;
   /** Active segments: the constant offset (a wasm address, u32). */
   offset?: number;
+  /** Active segments whose offset is `global.get` of an imported global: its index (then `offset` is absent). */
+  offsetGlobal?: number;
   bytes: Uint8Array;
 }
 
@@ -107,9 +119,22 @@ export interface WasmModule {
   types: FuncType[];
   importFuncs: ImportFunc[];
   /** Imported globals, tables and memories (asc's output has none but `env.abort`, a function). */
-  importOther: { module: string; name: string; kind: 'table' | 'memory' | 'global' }[];
+  importOther: {
+    module: string;
+    name: string;
+    kind: 'table' | 'memory' | 'global';
+    /** The imported entity's type: the one matching `kind` is set. */
+    global?: { type: ValType; mutable: boolean };
+    table?: Table;
+    memory?: Memory;
+  }[];
   /** Defined functions; funcs[i].index === importFuncs.length + i. */
   funcs: Func[];
+  /**
+   * Defined tables, memories and globals only: in each index space the
+   * imported ones (importOther, in order) come first, so `global.get i` names
+   * globals[i - number of imported globals].
+   */
   tables: Table[];
   memories: Memory[];
   globals: Global[];
