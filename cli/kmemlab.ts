@@ -6,12 +6,14 @@
 import { parseRunOptions, UsageError } from './options.js';
 import { EXIT_EMULATOR_FAULT, EXIT_USAGE, runMachine, stdinInput, type HostIo } from './run.js';
 import { startCommand } from './start.js';
+import { buildCommand } from './build.js';
 
 export const HELP = `kmemlab: an emulated RISC-V machine (QEMU virt compatible) for kernel memory allocation
 
 usage:
   kmemlab run [options]     boot the machine headless, console on stdio
   kmemlab start [options]   boot the default machine and run its self-tests (npm start)
+  kmemlab build [--out DIR] compile kernel/ and firmware/ into build/*.elf (cached; --force rebuilds)
   kmemlab help              this text
 
 run options:
@@ -39,6 +41,8 @@ export async function main(argv: string[], io: HostIo): Promise<number> {
         return await runMachine(parseRunOptions(rest), io);
       case 'start':
         return await startCommand(rest, io);
+      case 'build':
+        return await buildCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -35,6 +35,12 @@ export interface AsmResult {
   readonly bytes: Uint8Array;
   /** Every named label and .equ/.set symbol (numeric local labels excluded). */
   readonly symbols: Map<string, bigint>;
+  /**
+   * `.mark N` records, in source order: the address of the next byte and N.
+   * The code generator marks each wasm instruction's code with its byte
+   * offset, from which the linker builds the pc → wasm offset → line table.
+   */
+  readonly marks: { addr: bigint; value: number }[];
 }
 
 /** An assembly error: which line, its text, and what is wrong. */
@@ -161,6 +167,7 @@ interface PassResult {
   readonly pcrelHi: Map<bigint, bigint>;
   readonly sizes: number[];
   readonly bytes: Uint8Array;
+  readonly marks: { addr: bigint; value: number }[];
 }
 
 const NOP = 0x00000013;
@@ -199,6 +206,7 @@ class Pass {
   readonly locals = new Map<number, [number, bigint][]>();
   readonly pcrelHi = new Map<bigint, bigint>();
   readonly sizes: number[] = [];
+  readonly marks: { addr: bigint; value: number }[] = [];
   readonly image = new ImageBuilder();
   private readonly exprCache: Map<string, Expr>;
   /** Offset of the next byte from base. */
@@ -232,7 +240,10 @@ class Pass {
         throw e;
       }
     }
-    return { symbols: this.symbols, locals: this.locals, pcrelHi: this.pcrelHi, sizes: this.sizes, bytes: this.image.bytes() };
+    return {
+      symbols: this.symbols, locals: this.locals, pcrelHi: this.pcrelHi, sizes: this.sizes, bytes: this.image.bytes(),
+      marks: this.marks,
+    };
   }
 
   private get dot(): bigint {
@@ -438,6 +449,11 @@ class Pass {
         while (this.off < target) this.image.put(this.off++, BigInt.asUintN(8, fill), 1);
         return;
       }
+      case '.mark': {
+        arity(1);
+        this.marks.push({ addr: this.dot, value: Number(this.constant(args[0], '.mark value')) });
+        return;
+      }
       case '.equ': case '.set': {
         arity(2);
         if (!/^[A-Za-z_.$][\w.$]*$/.test(args[0])) throw new ExprError(`bad symbol name '${args[0]}'`);
@@ -495,7 +511,7 @@ export function assemble(source: string, opts: AsmOptions = {}): AsmResult {
     const result = run(false, prev);
     if (prev !== undefined && sameLayout(result, prev)) {
       const final = run(true, result);
-      if (sameLayout(final, result)) return { bytes: final.bytes, symbols: final.symbols };
+      if (sameLayout(final, result)) return { bytes: final.bytes, symbols: final.symbols, marks: final.marks };
       prev = final;
       continue;
     }
