@@ -5,14 +5,17 @@
 
 import { parseRunOptions, UsageError } from './options.js';
 import { EXIT_EMULATOR_FAULT, EXIT_USAGE, runMachine, stdinInput, type HostIo } from './run.js';
-import { startCommand } from './start.js';
+import { machineTestCommand, startCommand, testCommand } from './start.js';
 import { buildCommand } from './build.js';
 
 export const HELP = `kmemlab: an emulated RISC-V machine (QEMU virt compatible) for kernel memory allocation
 
 usage:
   kmemlab run [options]     boot the machine headless, console on stdio
-  kmemlab start [options]   boot the default machine and run its self-tests (npm start)
+  kmemlab start [options]   build (cached) and boot the default machine: firmware, kernel, selftest=all (npm start)
+  kmemlab test [--suite NAME]... [--fail] [options]
+                            the same for chosen suites or any configuration (--fail adds a failing case)
+  kmemlab machine-test [options]  boot the bare-metal machine self-test image (no kernel)
   kmemlab build [--out DIR] compile kernel/ and firmware/ into build/*.elf (cached; --force rebuilds)
   kmemlab help              this text
 
@@ -41,6 +44,10 @@ export async function main(argv: string[], io: HostIo): Promise<number> {
         return await runMachine(parseRunOptions(rest), io);
       case 'start':
         return await startCommand(rest, io);
+      case 'test':
+        return await testCommand(rest, io);
+      case 'machine-test':
+        return await machineTestCommand(rest, io);
       case 'build':
         return await buildCommand(rest, io);
       case undefined:
@@ -64,7 +71,7 @@ export async function main(argv: string[], io: HostIo): Promise<number> {
 
 /** Process entry (the esbuild bundle's main). */
 export async function cliMain(): Promise<void> {
-  const needsInput = process.argv[2] === 'run' || process.argv[2] === 'start';
+  const needsInput = ['run', 'start', 'test', 'machine-test'].includes(process.argv[2] ?? '');
   const io: HostIo = {
     writeOut: (b) => process.stdout.write(b),
     writeErr: (t) => process.stderr.write(t),

@@ -135,9 +135,9 @@ describe('bad input: one line on stderr, exit code 2, no stack trace', () => {
   });
 });
 
-describe('kmemlab start', () => {
+describe('kmemlab machine-test', () => {
   it.each([1, 4])('boots the machine self-test image on %i hart(s): KTAP, exit code 0', async (harts) => {
-    const r = await cli('start', '--harts', String(harts));
+    const r = await cli('machine-test', '--harts', String(harts));
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^KTAP version 1\n1\.\.1\n/);
