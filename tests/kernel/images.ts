@@ -1,0 +1,111 @@
+/**
+ * The images the guest tests boot, built once per test file with the
+ * toolchain's own API (toolchain/build.ts): asconfig.json's "kernel" and
+ * "firmware" targets, the kernel with the KUnit transform
+ * (kernel/test/kunit_transform.mjs) so that failure reports name
+ * file:line, as `kmemlab build` does when asconfig.json lists it.
+ *
+ * Also: symbolising guest pcs with the image's symbols and line table, and
+ * booting a Machine to the end with an instruction bound.
+ */
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { compileAssemblyScript, translateAndLink } from '../../toolchain/build.js';
+import { parseSourceMap } from '../../toolchain/wasm/sourcemap.js';
+import type { LinkedImage } from '../../toolchain/link.js';
+import { Machine, type ExitState, type StopReason } from '../../emulator/machine/machine.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const OPENSBI = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
+export const KUNIT_TRANSFORM = './kernel/test/kunit_transform.mjs';
+
+export interface Built {
+  image?: LinkedImage;
+  /** Why there is no image (asc or toolchain errors, one per line). */
+  error?: string;
+}
+
+/** Build an asconfig.json target with the toolchain (extra asc arguments appended). */
+export async function buildTarget(target: 'kernel' | 'firmware', extra: string[] = []): Promise<Built> {
+  const entry = `${target}/main.ts`;
+  const compiled = await compileAssemblyScript(ROOT, [entry], ['--config', 'asconfig.json', '--target', target, ...extra], `${target}.wasm`);
+  if (!compiled.wasm) return { error: compiled.errors.join('\n') || 'asc produced no module' };
+  try {
+    const sourceMap = compiled.sourceMap !== undefined ? parseSourceMap(compiled.sourceMap) : undefined;
+    return { image: translateAndLink(compiled.wasm, sourceMap, target).image };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+export function buildKernel(): Promise<Built> {
+  return buildTarget('kernel', ['--transform', KUNIT_TRANSFORM]);
+}
+
+export function openSbi(): Uint8Array | undefined {
+  return existsSync(OPENSBI) ? new Uint8Array(readFileSync(OPENSBI)) : undefined;
+}
+
+export interface BootResult {
+  console: string;
+  stop: StopReason;
+  exit?: ExitState;
+  /** Instructions executed by all harts. */
+  insns: number;
+  /** Wall-clock milliseconds of the run (not a test criterion). */
+  ms: number;
+  /** The machine after the run, for reading guest memory. */
+  machine: Machine;
+}
+
+/** Boot `kernel` behind `bios` (undefined = none) and run until power-off or `maxInsns`. */
+export function boot(opts: { kernel: Uint8Array; bios?: Uint8Array; harts: number; append: string; maxInsns: number; dramSize?: number; highmemSize?: number }): BootResult {
+  const out: number[] = [];
+  const m = new Machine({
+    harts: opts.harts,
+    bios: opts.bios ? { name: 'firmware', bytes: opts.bios } : undefined,
+    kernel: { name: 'kernel.elf', bytes: opts.kernel },
+    append: opts.append,
+    dramSize: opts.dramSize,
+    highmemSize: opts.highmemSize,
+    output: (b) => out.push(b),
+  });
+  const t0 = performance.now();
+  const stop = m.run(opts.maxInsns);
+  return { console: Buffer.from(out).toString('latin1'), stop, exit: m.exit, insns: m.insns, ms: performance.now() - t0, machine: m };
+}
+
+/** "function+0xoff (file:line)" for a guest pc, from the image's symbols and line table. */
+export function symbolize(image: LinkedImage, pc: bigint): string {
+  let best: [string, bigint] | undefined;
+  for (const [name, addr] of image.symbols) {
+    if (addr <= pc && (!best || addr > best[1]) && !name.includes('.L') && !/^\d/.test(name)) best = [name, addr];
+  }
+  let line: string | undefined;
+  const lines = image.lines;
+  let lo = 0;
+  let hi = lines.length - 1;
+  let hit = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (lines[mid]!.addr <= pc) { hit = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  if (hit >= 0 && lines[hit]!.source) line = `${lines[hit]!.source}:${lines[hit]!.line}`;
+  const fn = best ? `${best[0]}+0x${(pc - best[1]).toString(16)}` : `0x${pc.toString(16)}`;
+  return line ? `${fn} (${line})` : fn;
+}
+
+/** The pcs of the first "Call Trace:" in console text. */
+export function callTrace(text: string): bigint[] {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.trim() === 'Call Trace:');
+  if (at < 0) return [];
+  const pcs: bigint[] = [];
+  for (const l of lines.slice(at + 1)) {
+    const m = /^\[<([0-9a-f]{16})>\]/.exec(l.trim());
+    if (!m) break;
+    pcs.push(BigInt(`0x${m[1]}`));
+  }
+  return pcs;
+}
