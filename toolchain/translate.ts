@@ -19,6 +19,17 @@
  *
  * Labels of the form `.L…` are local to a function; everything else may go
  * into the ELF symbol table.
+ *
+ * Supported: every i32/i64 instruction (wasm semantics, traps included),
+ * sign extension, select, locals and globals, structured control flow,
+ * call and call_indirect (bounds- and signature-checked), loads and stores
+ * of every width in both address modes, memory.size/copy/fill/init,
+ * data.drop, the threads atomics (memory.atomic.notify returns 0), env.abort
+ * and the "riscv" intrinsics. Refused with a WasmError that names the
+ * function and the offset: floating point (any f32/f64 instruction, value
+ * type or global), memory.grow, memory.atomic.wait32/64, block parameters,
+ * multiple results, reference and table instructions, imported globals,
+ * tables and memories, and any import but env.abort and "riscv".
  */
 import type { FuncType, ImportFunc, WasmModule } from './wasm/module.js';
 import { WasmError, funcTypeOf } from './wasm/module.js';

@@ -20,10 +20,20 @@ export interface BodyInfo {
   weight: number[];
   /** Per local: a declared local that may be read before it is written (needs `= 0` on entry). */
   needsInit: boolean[];
+  /**
+   * Per local, then per hoisted constant: no call-like instruction can run
+   * while it holds a live value, so a caller-saved register can be its home
+   * even in a function that calls. (Its accesses span an interval of the
+   * body, widened to the outermost loop around each access; no call lies in
+   * that interval.)
+   */
+  callFree: boolean[];
   /** Any call-like instruction at all: locals then live in callee-saved registers. */
   hasCalls: boolean;
   /** clz/ctz/popcnt: the bit-count helpers (t3/t4 clobbered). */
   usesBitHelpers: boolean;
+  /** Atomics done with LR/SC loops, which need several temporaries at once. */
+  usesAtomicLoops: boolean;
   /** Largest number of stack-passed arguments of any call (beyond a0-a7). */
   maxStackArgs: number;
   /**
@@ -38,6 +48,10 @@ export interface BodyInfo {
    * the const instructions that would read it from the register.
    */
   constants: { value: bigint; weight: number; pcs: number[] }[];
+  /** 'zext' mode: the index in `constants` of 0xFFFF_FFFF, the mask that zero-extends addresses in loops (and rd, rs, mask). */
+  zextMask?: number;
+  /** The accesses that use it (for its live interval). */
+  zextMaskUses: number[];
 }
 
 export interface CallInfo {
@@ -58,16 +72,20 @@ export function analyze(f: Func, calls: CallInfo): BodyInfo {
   const info: BodyInfo = {
     endOf: new Map(), elseOf: new Map(), blocksWithCalls: new Set(),
     weight: new Array<number>(nLocals).fill(0), needsInit: new Array<boolean>(nLocals).fill(false),
-    hasCalls: false, usesBitHelpers: false, maxStackArgs: 0, consumer: consumers(f, calls), constants: [],
+    hasCalls: false, usesBitHelpers: false, usesAtomicLoops: false, maxStackArgs: 0, consumer: consumers(f, calls), constants: [],
+    callFree: [], zextMaskUses: [],
   };
+  const outerLoopAt: number[] = [];
+  const callPcs: number[] = [];
   const loopDepthAt: number[] = [];
   const open: number[] = [];
   let loopDepth = 0;
   const loopStack: boolean[] = [];
-  const seen = new Array<boolean>(nLocals).fill(false);
   for (let i = 0; i < f.body.length; i++) {
     const ins = f.body[i]!;
     loopDepthAt[i] = loopDepth;
+    const outer = open.find((b) => f.body[b]!.op === 'loop');
+    outerLoopAt[i] = outer ?? -1;
     switch (ins.op) {
       case 'block': case 'loop': case 'if':
         open.push(i);
@@ -86,18 +104,14 @@ export function analyze(f: Func, calls: CallInfo): BodyInfo {
       case 'local.get': case 'local.set': case 'local.tee': {
         const l = ins.index!;
         info.weight[l]! += 1 << (3 * Math.min(loopDepth, 4));
-        if (!seen[l]) {
-          seen[l] = true;
-          // Written first, unconditionally (outside any block): no zero initialisation needed.
-          const writtenFirst = ins.op !== 'local.get' && open.length === 0;
-          info.needsInit[l] = l >= f.type.params.length && !writtenFirst;
-        }
         break;
       }
       default:
         if (BIT_OPS.has(ins.op)) info.usesBitHelpers = true;
+        if (/^i(32|64)\.atomic\.rmw(8|16)\.|cmpxchg/.test(ins.op)) info.usesAtomicLoops = true;
         if (calls.isCallLike(ins)) {
           info.hasCalls = true;
+          callPcs.push(i);
           for (const b of open) info.blocksWithCalls.add(b);
           if (ins.op === 'call' || ins.op === 'call_indirect') {
             info.maxStackArgs = Math.max(info.maxStackArgs, calls.argCount(ins) - 8);
@@ -106,7 +120,86 @@ export function analyze(f: Func, calls: CallInfo): BodyInfo {
     }
   }
   info.constants = hoistable(f, info, loopDepthAt, calls.sext);
+  info.needsInit = readBeforeWrite(f);
+  // Live intervals against the calls (see callFree).
+  const lo = new Array<number>(nLocals + info.constants.length).fill(Infinity);
+  const hi = new Array<number>(nLocals + info.constants.length).fill(-1);
+  const touch = (l: number, pc: number): void => {
+    const loop = outerLoopAt[pc]!;
+    lo[l] = Math.min(lo[l]!, loop >= 0 ? loop : pc);
+    hi[l] = Math.max(hi[l]!, loop >= 0 ? info.endOf.get(loop)! : pc);
+  };
+  f.body.forEach((ins, pc) => {
+    if (ins.op === 'local.get' || ins.op === 'local.set' || ins.op === 'local.tee') touch(ins.index!, pc);
+  });
+  info.constants.forEach((c, k) => { for (const pc of c.pcs) touch(nLocals + k, pc); });
+  if (info.zextMask !== undefined) for (const pc of info.zextMaskUses) touch(nLocals + info.zextMask, pc);
+  for (let l = 0; l < lo.length; l++) {
+    if (l < f.type.params.length || info.needsInit[l] || l >= nLocals) lo[l] = 0; // live from the entry
+    info.callFree[l] = !callPcs.some((pc) => pc >= lo[l]! && pc <= hi[l]!);
+  }
   return info;
+}
+
+/**
+ * Which declared locals may be read before anything was written to them
+ * (they need their zero), by forward "definitely written" analysis over the
+ * structured control flow: a join (a block's end) keeps what every way in
+ * wrote; a loop's head is its entry state (a back edge only ever adds).
+ */
+function readBeforeWrite(f: Func): boolean[] {
+  const nParams = f.type.params.length;
+  const n = nParams + f.locals.length;
+  type State = Uint8Array | null; // null: unreachable
+  const meet = (a: State, b: State): State => {
+    if (a === null) return b === null ? null : b.slice();
+    if (b === null) return a;
+    for (let i = 0; i < n; i++) a[i]! &= b[i]!;
+    return a;
+  };
+  const needs = new Array<boolean>(n).fill(false);
+  let cur: State = new Uint8Array(n).fill(0);
+  for (let i = 0; i < nParams; i++) cur[i] = 1;
+  const frames: { kind: string; entry: State; incoming: State[]; sawElse: boolean }[] = [{ kind: 'func', entry: null, incoming: [], sawElse: false }];
+  const branch = (depth: number): void => {
+    const fr = frames[frames.length - 1 - depth];
+    if (fr !== undefined && fr.kind !== 'loop') fr.incoming.push(cur === null ? null : cur.slice());
+  };
+  for (const ins of f.body) {
+    switch (ins.op) {
+      case 'block': case 'loop': case 'if':
+        frames.push({ kind: ins.op, entry: cur === null ? null : cur.slice(), incoming: [], sawElse: false });
+        break;
+      case 'else': {
+        const fr = frames[frames.length - 1]!;
+        fr.incoming.push(cur);
+        cur = fr.entry === null ? null : fr.entry.slice();
+        fr.sawElse = true;
+        break;
+      }
+      case 'end': {
+        const fr = frames.pop();
+        if (fr === undefined || fr.kind === 'loop' || fr.kind === 'func') break;
+        let st: State = cur;
+        for (const inc of fr.incoming) st = meet(st, inc);
+        if (fr.kind === 'if' && !fr.sawElse) st = meet(st, fr.entry);
+        cur = st;
+        break;
+      }
+      case 'br': branch(ins.index!); cur = null; break;
+      case 'br_if': branch(ins.index!); break;
+      case 'br_table': for (const d of [...ins.labels!, ins.defaultLabel!]) branch(d); cur = null; break;
+      case 'return': case 'unreachable': cur = null; break;
+      case 'local.get':
+        if (cur !== null && !cur[ins.index!]) needs[ins.index!] = true;
+        break;
+      case 'local.set': case 'local.tee':
+        if (cur !== null) cur[ins.index!] = 1;
+        break;
+      default: break;
+    }
+  }
+  return needs.map((x, i) => x && i >= nParams);
 }
 
 const fits12 = (v: bigint): boolean => v >= -2048n && v <= 2047n;
@@ -155,7 +248,25 @@ function hoistable(f: Func, info: BodyInfo, loopDepthAt: number[], sext: boolean
     c.weight += 1 << (3 * Math.min(loopDepthAt[pc]!, 4));
     c.pcs.push(pc);
   });
-  return [...byValue.values()];
+  // zext mode: memory accesses in loops zero-extend their address; a mask register makes that one `and`.
+  let maskWeight = 0;
+  if (!sext) {
+    // Weighed by the accesses in loops, but every access uses it once it has a register.
+    f.body.forEach((ins, pc) => {
+      if (!/\.(load|store)|\.atomic\./.test(ins.op)) return;
+      if (loopDepthAt[pc]! > 0) maskWeight += 1 << (3 * Math.min(loopDepthAt[pc]!, 4));
+      info.zextMaskUses.push(pc);
+    });
+  }
+  if (maskWeight > 0) {
+    const v = 0xffff_ffffn;
+    const c = byValue.get(v) ?? { value: v, weight: 0, pcs: [] };
+    c.weight += maskWeight;
+    byValue.set(v, c);
+  }
+  const out = [...byValue.values()];
+  if (maskWeight > 0) info.zextMask = out.findIndex((c) => c.value === 0xffff_ffffn);
+  return out;
 }
 
 /**

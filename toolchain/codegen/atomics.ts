@@ -141,37 +141,37 @@ function masked(fx: Fn, ins: Instr, ty: ValTy, bits: number, op: string): void {
     temps.push(r);
     return r;
   };
-  // Operands first, into temporaries we can shift (the address computation needs t5/t6).
+  // t5 = the aligned word's address, sh = the value's bit position in it, mask = its bits.
+  // Each operand is released as soon as it has been copied, to need as few registers as possible.
+  const addr = address(fx, a, ins.memOffset ?? 0);
+  checkAligned(fx, addr.base, addr.off, bits / 8);
+  const sh = temp();
+  fx.em.insn(`addi ${sh}, ${addr.base}, ${addr.off}`);
+  fx.release(a);
+  fx.em.insn(`andi ${SCRATCH1}, ${sh}, -4`);
+  fx.em.insn(`andi ${sh}, ${sh}, 3`);
+  fx.em.insn(`slli ${sh}, ${sh}, 3`);
   const val = temp();
   fx.moveTo(v, val);
+  fx.release(v);
   zextIn(fx, val, bits);
+  fx.em.insn(`sll ${val}, ${val}, ${sh}`);
   let ex: Reg | undefined;
   if (exp) {
     ex = temp();
     fx.moveTo(exp, ex);
+    fx.release(exp);
     zextIn(fx, ex, bits);
+    fx.em.insn(`sll ${ex}, ${ex}, ${sh}`);
   }
-  const addr = address(fx, a, ins.memOffset ?? 0);
-  checkAligned(fx, addr.base, addr.off, bits / 8);
-  const sh = temp();
   const mask = temp();
-  // t5 = the aligned word's address, sh = bit position, mask = the value's bits in the word.
-  fx.em.insn(`addi ${sh}, ${addr.base}, ${addr.off}`);
-  fx.em.insn(`andi ${SCRATCH1}, ${sh}, -4`);
-  fx.em.insn(`andi ${sh}, ${sh}, 3`);
-  fx.em.insn(`slli ${sh}, ${sh}, 3`);
   fx.em.li(mask, bits === 8 ? 0xffn : 0xffffn);
   fx.em.insn(`sll ${mask}, ${mask}, ${sh}`);
-  fx.em.insn(`sll ${val}, ${val}, ${sh}`);
-  if (ex) fx.em.insn(`sll ${ex}, ${ex}, ${sh}`);
   if (op === 'and') {
     // old & (val | ~mask) leaves the other bytes alone.
     fx.em.insn(`not ${SCRATCH2}, ${mask}`);
     fx.em.insn(`or ${val}, ${val}, ${SCRATCH2}`);
   }
-  fx.release(a);
-  fx.release(v);
-  if (exp) fx.release(exp);
   const old = fx.resultReg([...avoid, ...temps, SCRATCH1, SCRATCH2]);
   const loop = fx.em.newLabel('amo');
   const done = fx.em.newLabel('amod');

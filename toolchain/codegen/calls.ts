@@ -59,8 +59,15 @@ export function emitCall(fx: Fn, args: Entry[], emitTheCall: () => void, results
   emitTheCall();
   fx.rebuildPool();
   if (results.length > 0) {
-    fx.takeReg('a0');
-    fx.pushReg(results[0]!, 'a0');
+    if (fx.isTemp('a0')) {
+      fx.takeReg('a0');
+      fx.pushReg(results[0]!, 'a0');
+    } else {
+      // a0 is the home of a local that lives after the call (none lives across it): move the result away.
+      const r = fx.alloc(['a0']);
+      fx.em.mv(r, 'a0');
+      fx.pushReg(results[0]!, r);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Structured control flow: block, loop, if/else, end, br, br_if, br_table,
- * return, unreachable, select, drop, nop, and the locals.
+ * return, unreachable, select, drop, nop.
  *
  * Joins. Every way into the end of a block (branches to it, the fall-through
  * of an if's then-arm, the block's own fall-through) must leave the block's
@@ -15,8 +15,7 @@
 import type { Instr } from '../wasm/module.js';
 import type { Fn } from './function.js';
 import type { Reg } from './regs.js';
-import { valueReg } from './memory.js';
-import { ValueStack, norm, type Entry, type ValTy } from './values.js';
+import { ValueStack, type Entry, type ValTy } from './values.js';
 
 export interface Ctrl {
   kind: 'func' | 'block' | 'loop' | 'if';
@@ -78,9 +77,16 @@ function inPlace(values: Entry[], delivery: Reg[]): boolean {
   return values.every((e, i) => e.k === 'reg' && e.r === delivery[i]);
 }
 
-/** Jump to c's label (a return goes through the epilogue). */
+/**
+ * Jump to c's label (a return goes through the epilogue). A block whose end
+ * is the function's end, with its result already in a0, returns right here.
+ */
 function jumpTo(fx: Fn, c: Ctrl): void {
-  if (c.kind === 'func') fx.em.placeholder('ret');
+  const last = fx.body.length - 1;
+  const returns = c.kind === 'func' ||
+    (c.kind !== 'loop' && c.base === 0 && fx.info.endOf.get(c.start) === last - 1 &&
+      (c.results.length === 0 ? fx.f.type.results.length === 0 : c.delivery?.[0] === 'a0'));
+  if (returns) fx.em.placeholder('ret');
   else fx.em.j(c.label);
 }
 
@@ -220,7 +226,7 @@ function elseOp(fx: Fn): void {
   const c = fx.ctrls[fx.ctrls.length - 1]!;
   if (!fx.dead) {
     deliver(fx, c, fx.stack.slice(fx.stack.length - c.results.length));
-    fx.em.j(c.label);
+    jumpTo(fx, c);
   }
   fx.em.label(c.elseLabel!);
   c.sawElse = true;
@@ -290,47 +296,6 @@ function select(fx: Fn): void {
   fx.release(b);
   fx.release(c);
   fx.pushReg(a.ty, rd);
-}
-
-function localSet(fx: Fn, idx: number, tee: boolean): void {
-  const e = fx.pop();
-  if (!(e.k === 'local' && e.idx === idx)) {
-    fx.materializeLocal(idx);
-    const h = fx.homes[idx]!;
-    if (h.k === 'reg') fx.moveTo(e, h.r);
-    else fx.em.insn(`sd ${fx.reg(e, 't5')}, ${h.off}(s0)`);
-    if (tee && h.k === 'slot' && e.k === 'reg') { fx.push(e); return; }
-    fx.release(e);
-  }
-  if (tee) fx.push({ k: 'local', ty: fx.localTypes[idx]!, idx });
-}
-
-/** Mutable globals are .dwords reached pc-relatively (auipc + ld/sd); constant ones are inlined. */
-function globalGet(fx: Fn, idx: number): void {
-  const g = fx.ctx.global(idx, fx.funcName);
-  if (g.constant !== undefined) {
-    fx.push({ k: 'const', ty: g.ty, v: norm(g.ty, g.constant) });
-    return;
-  }
-  const rd = fx.resultReg();
-  const here = fx.em.newLabel('pc');
-  fx.em.label(here);
-  fx.em.insn(`auipc ${rd}, %pcrel_hi(${g.label})`);
-  fx.em.insn(`ld ${rd}, %pcrel_lo(${here})(${rd})`);
-  fx.pushReg(g.ty, rd);
-}
-
-function globalSet(fx: Fn, idx: number): void {
-  const g = fx.ctx.global(idx, fx.funcName);
-  if (g.label === undefined) fx.fail(`global.set of immutable global ${idx}`);
-  const v = fx.pop();
-  const val = valueReg(fx, v);
-  const here = fx.em.newLabel('pc');
-  fx.em.label(here);
-  fx.em.insn(`auipc t5, %pcrel_hi(${g.label})`);
-  fx.em.insn(`sd ${val.r}, %pcrel_lo(${here})(t5)`);
-  if (val.temp) fx.freeReg(val.r);
-  fx.release(v);
 }
 
 /** Instructions that end straight-line code: a loop condition made of anything else can be moved. */
@@ -441,11 +406,6 @@ export function controlOp(fx: Fn, ins: Instr): boolean {
       return true;
     case 'drop': fx.release(fx.pop()); return true;
     case 'select': select(fx); return true;
-    case 'local.get': fx.push({ k: 'local', ty: fx.localTypes[ins.index!]!, idx: ins.index! }); return true;
-    case 'local.set': localSet(fx, ins.index!, false); return true;
-    case 'local.tee': localSet(fx, ins.index!, true); return true;
-    case 'global.get': globalGet(fx, ins.index!); return true;
-    case 'global.set': globalSet(fx, ins.index!); return true;
     default: return false;
   }
 }

@@ -80,6 +80,17 @@ export class Emitter {
     this.count += size / 4;
   }
 
+  /**
+   * The operand for frame slot `off` (bytes from s0): `off(s0)`, or beyond
+   * the 12-bit reach `0(tmp)` after tmp = s0 + off.
+   */
+  slot(off: number, tmp = 't6'): string {
+    if (off >= -2048 && off < 2048) return `${off}(s0)`;
+    this.li(tmp, BigInt(off));
+    this.insn(`add ${tmp}, ${tmp}, s0`);
+    return `0(${tmp})`;
+  }
+
   mv(rd: string, rs: string): void {
     if (rd !== rs) this.insn(`mv ${rd}, ${rs}`);
   }
@@ -123,7 +134,9 @@ export class Emitter {
       if (it.t !== 'p') { items.push(it); continue; }
       for (const text of expand(it.key)) {
         const mn = text.split(' ')[0]!;
-        items.push(mn.endsWith(':') ? { t: 'l', name: mn.slice(0, -1) } : { t: 'i', text, size: EIGHT_BYTE.has(mn) ? 8 : 4 });
+        if (mn.endsWith(':')) { items.push({ t: 'l', name: mn.slice(0, -1) }); continue; }
+        const size = mn === 'li' ? liSize(BigInt(text.split(',')[1]!.trim())) : EIGHT_BYTE.has(mn) ? 8 : 4;
+        items.push({ t: 'i', text, size });
       }
     }
     const sizeOf = (it: Item): number => (it.t === 'i' ? it.size : it.t === 'b' ? (it.long ? 8 : 4) : 0);

@@ -30,13 +30,16 @@ import { Emitter } from './emitter.js';
 import { RegPool, SAVED_REGS, SCRATCH1, callerSavedOrder, type Reg } from './regs.js';
 import { ValueStack, type Home, type ValTy } from './values.js';
 import { controlOp, type Ctrl } from './control.js';
+import { variableOp } from './variables.js';
 import { numericOp } from './numeric.js';
 import { memoryOp } from './memory.js';
 import { callOp, isCallLike, callArgCount } from './calls.js';
 import { atomicOp } from './atomics.js';
 
-/** Keep at least this many caller-saved registers for the value stack in leaf functions. */
-const MIN_TEMPS = 4;
+/** Keep at least this many caller-saved registers for the value stack in leaf functions… */
+const MIN_TEMPS = 5;
+/** … and this many when LR/SC loops (8/16-bit atomics, cmpxchg) need several at once. */
+const MIN_TEMPS_ATOMIC = 8;
 
 /** Registers left free for a block's own values when it is entered with values below it. */
 const MIN_FREE_IN_BLOCK = 5;
@@ -48,6 +51,12 @@ export interface FunctionCode {
   text: string;
   /** Machine instructions emitted (statistics). */
   insns: number;
+}
+
+/** Reload a register from frame slot `off` in the epilogue (beyond the 12-bit reach through t6). */
+function restoreFar(r: Reg, off: number): string[] {
+  if (off >= -2048) return [`ld ${r}, ${off}(s0)`];
+  return [`li t6, ${off}`, 'add t6, t6, s0', `ld ${r}, 0(t6)`];
 }
 
 export function isFloatType(t: ValType): boolean {
@@ -71,6 +80,10 @@ export class Fn extends ValueStack {
   /** The frame slot holding a1 after an ecall (ecall_a1 intrinsic). */
   ecallA1Slot: number | undefined;
   private prologueMoves: ((em: Emitter) => void)[] = [];
+  /** The hoisted constants' li, after the parameter moves. */
+  private constInits: ((em: Emitter) => void)[] = [];
+  /** 'zext' mode: a register holding 0xFFFF_FFFF, when the function's loops access memory. */
+  zextMaskReg: Reg | undefined;
   /** const instruction index → the read-only local (index ≥ the real locals) holding its value. */
   readonly constHome = new Map<number, number>();
   /** Number of real locals (parameters and declared); higher indices are hoisted constants. */
@@ -83,11 +96,13 @@ export class Fn extends ValueStack {
   constructor(readonly ctx: ModuleContext, readonly f: Func, displayName: string) {
     super(new Emitter(`.L${f.index}`), displayName);
     this.body = f.body;
-    const where = (what: string, off: number): string => `${what} in function ${displayName} at 0x${off.toString(16)}`;
-    for (const t of [...f.type.params, ...f.type.results, ...f.locals]) {
-      if (isFloatType(t)) throw new WasmError(`floating point is not supported: ${t} ${f.locals.includes(t) ? 'local' : 'parameter or result'} ${where('', f.bodyOffset).slice(1)}`, f.bodyOffset, displayName);
-      if (t !== 'i32' && t !== 'i64') throw new WasmError(`${t} values are not supported ${where('', f.bodyOffset).slice(1)}`, f.bodyOffset, displayName);
-    }
+    const at = `in function ${displayName} at 0x${f.bodyOffset.toString(16)}`;
+    const check = (t: ValType, what: string): void => {
+      if (isFloatType(t)) throw new WasmError(`floating point is not supported: ${t} ${what} ${at}`, f.bodyOffset, displayName);
+      if (t !== 'i32' && t !== 'i64') throw new WasmError(`${t} values are not supported: ${t} ${what} ${at}`, f.bodyOffset, displayName);
+    };
+    for (const t of [...f.type.params, ...f.type.results]) check(t, 'parameter or result');
+    for (const t of f.locals) check(t, 'local');
     if (f.type.results.length > 1) this.fail('multiple results are not supported');
     this.localTypes = [...f.type.params, ...f.locals] as ValTy[];
     this.info = analyze(f, {
@@ -123,27 +138,30 @@ export class Fn extends ValueStack {
     // Reserve the callee-saved registers first, so that slot offsets come after them.
     const regFor: (Reg | undefined)[] = new Array<Reg | undefined>(n);
     let free: Reg[];
-    if (info.hasCalls) {
-      for (const l of ranked) regFor[l] = saved.shift();
-      free = callerSaved;
-    } else {
-      const used = ranked.filter((l) => l < nParams && l < 8);
-      free = callerSaved.filter((r) => !used.some((l) => `a${l}` === r));
-      for (const l of used) regFor[l] = `a${l}`;
-      let budget = Math.max(0, free.length - MIN_TEMPS);
-      for (const l of ranked) {
-        if (regFor[l] !== undefined) continue;
-        if (budget > 0) {
-          // Take registers from the end of the preference order: temporaries keep t0-t2.
-          regFor[l] = free.pop();
-          budget--;
-        } else if (l < nReal) {
-          regFor[l] = saved.shift();
-        }
-        // A constant that gets no caller-saved register stays a constant (a frame would cost more).
+    // Locals live across no call may use caller-saved registers (all of them, in a leaf function):
+    // a parameter keeps its argument register, the others share what the value stack can spare.
+    const callFree = (l: number): boolean => !info.hasCalls || info.callFree[l] === true;
+    const reserve = info.usesAtomicLoops ? MIN_TEMPS_ATOMIC : MIN_TEMPS;
+    free = [...callerSaved];
+    const take = (r: Reg): void => { free.splice(free.indexOf(r), 1); };
+    for (const l of ranked) {
+      if (l < nParams && l < 8 && callFree(l) && free.includes(`a${l}`) && free.length > reserve) {
+        regFor[l] = `a${l}`;
+        take(`a${l}`);
       }
     }
+    for (const l of ranked) {
+      if (regFor[l] !== undefined) continue;
+      if (callFree(l) && free.length > reserve) {
+        // Take registers from the end of the preference order: temporaries keep t0-t2.
+        regFor[l] = free.pop();
+      } else if (l < nReal || info.hasCalls) {
+        regFor[l] = saved.shift();
+      }
+      // A constant of a leaf function that gets no caller-saved register stays a constant (a frame would cost more).
+    }
     this.savedRegs = SAVED_REGS.filter((r) => regFor.includes(r));
+    const constInits: ((em: Emitter) => void)[] = [];
     nextSlot = -16 - 8 * this.savedRegs.length;
     for (const l of ranked) {
       const r = regFor[l];
@@ -152,7 +170,9 @@ export class Fn extends ValueStack {
           homes[l] = { k: 'reg', r };
           const c = consts[l - nReal]!;
           for (const pc of c.pcs) this.constHome.set(pc, l);
-          this.prologueMoves.push((em) => em.li(r, c.value));
+          if (l - nReal === info.zextMask) this.zextMaskReg = r;
+          // After the parameter moves: r may be the argument register of a parameter that moves to its home.
+          constInits.push((em) => em.li(r, c.value));
         }
         continue;
       }
@@ -172,6 +192,7 @@ export class Fn extends ValueStack {
       this.ecallA1Slot = nextSlot;
     }
     this.slotStart = nextSlot - 8;
+    this.constInits = constInits;
     this.slotNext = this.slotStart;
     this.pool = new RegPool(free);
     // Entry code: parameters into their homes, zero-initialised locals.
@@ -181,13 +202,13 @@ export class Fn extends ValueStack {
       if (l < nParams) {
         if (l < 8) {
           if (h.k === 'reg') { if (h.r !== `a${l}`) this.prologueMoves.push((em) => em.mv(h.r, `a${l}`)); }
-          else this.prologueMoves.push((em) => em.insn(`sd a${l}, ${h.off}(s0)`));
+          else this.prologueMoves.push((em) => em.insn(`sd a${l}, ${em.slot(h.off)}`));
         } else if (h.k === 'reg') {
           this.prologueMoves.push((em) => em.insn(`ld ${h.r}, ${8 * (l - 8)}(${this.framed ? 's0' : 'sp'})`));
         }
       } else if (info.needsInit[l]) {
         if (h.k === 'reg') this.prologueMoves.push((em) => em.insn(`li ${h.r}, 0`));
-        else this.prologueMoves.push((em) => em.insn(`sd zero, ${h.off}(s0)`));
+        else this.prologueMoves.push((em) => em.insn(`sd zero, ${em.slot(h.off)}`));
       }
     }
   }
@@ -205,12 +226,30 @@ export class Fn extends ValueStack {
 
   // --- ValueStack hooks --------------------------------------------------------------------
 
+  /** Callee-saved registers borrowed as temporaries, each saved in its own frame slot. */
+  private readonly borrowed: { r: Reg; off: number }[] = [];
+
+  protected borrowSaved(): Reg | undefined {
+    const used = new Set<Reg>([...this.savedRegs, ...this.borrowed.map((b) => b.r)]);
+    for (const h of this.homes) if (h.k === 'reg') used.add(h.r);
+    const r = SAVED_REGS.find((x) => !used.has(x));
+    if (r === undefined) return undefined;
+    const off = this.newSlot();
+    this.pinnedSlots.add(off);
+    this.borrowed.push({ r, off });
+    return r;
+  }
+
   protected lockHeight(): number {
     return this.ctrls.length > 0 ? this.ctrls[this.ctrls.length - 1]!.base : 0;
   }
 
-  protected hintReg(): Reg | undefined {
-    return this.preferredReg(this.pc, 0);
+  protected hintReg(): { r: Reg; evict: boolean } | undefined {
+    const r = this.preferredReg(this.pc, 0);
+    if (r === undefined) return undefined;
+    const use = this.info.consumer.get(this.pc);
+    const op = use === undefined ? '' : this.body[use.pc]!.op;
+    return { r, evict: op === 'call' || op === 'call_indirect' };
   }
 
   /**
@@ -242,7 +281,8 @@ export class Fn extends ValueStack {
           if (imp !== undefined && (imp.module !== 'riscv' || imp.name !== 'ecall')) return undefined;
         }
         if (c.op === 'call_indirect' && use.arg === this.ctx.m.types[c.index!]!.params.length) return undefined;
-        return use.arg < 8 ? `a${use.arg}` : undefined;
+        // Only while it is a temporary: a local living in a caller-saved register may still be live.
+        return use.arg < 8 && this.isTemp(`a${use.arg}`) ? `a${use.arg}` : undefined;
       }
       default:
         return undefined;
@@ -298,7 +338,7 @@ export class Fn extends ValueStack {
       if (spillForCalls && this.stack[i]!.k === 'reg') this.spillEntry(i);
     }
     let inRegs = this.stack.filter((e) => e.k === 'reg').length;
-    const limit = Math.max(0, this.pool.size - MIN_FREE_IN_BLOCK);
+    const limit = Math.max(0, this.pool.size - (this.info.usesAtomicLoops ? MIN_TEMPS_ATOMIC : MIN_FREE_IN_BLOCK));
     for (let i = this.stack.length - 1; i >= from && inRegs > limit; i--) {
       if (this.stack[i]!.k === 'reg') {
         this.spillEntry(i);
@@ -345,11 +385,14 @@ export class Fn extends ValueStack {
         pro.insn(`sub sp, sp, ${SCRATCH1}`);
       }
       this.savedRegs.forEach((r, i) => pro.insn(`sd ${r}, ${-24 - 8 * i}(s0)`));
+      for (const b of this.borrowed) pro.insn(`sd ${b.r}, ${pro.slot(b.off)}`);
     }
     for (const mv of this.prologueMoves) mv(pro);
+    for (const init of this.constInits) init(pro);
     this.em.prepend(pro);
     const epilogue = framed
-      ? ['ld ra, -8(s0)', ...this.savedRegs.map((r, i) => `ld ${r}, ${-24 - 8 * i}(s0)`), 'mv sp, s0', 'ld s0, -16(sp)', 'ret']
+      ? ['ld ra, -8(s0)', ...this.savedRegs.map((r, i) => `ld ${r}, ${-24 - 8 * i}(s0)`), ...this.borrowed.flatMap((b) => restoreFar(b.r, b.off)),
+        'mv sp, s0', 'ld s0, -16(sp)', 'ret']
       : ['ret'];
     this.em.placeholder('epilogue');
     for (const c of this.coldCode) {
@@ -397,6 +440,7 @@ export class Fn extends ValueStack {
 
   private dispatch(ins: Instr): void {
     const op = ins.op;
+    if (variableOp(this, ins)) return;
     if (controlOp(this, ins)) return;
     if (numericOp(this, ins)) return;
     if (memoryOp(this, ins)) return;

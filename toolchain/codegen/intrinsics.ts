@@ -98,7 +98,7 @@ export function intrinsic(fx: Fn, ins: Instr, name: string, args: Entry[], resul
     case 'ecall':
       emitCall(fx, args, () => {
         fx.em.insn('ecall');
-        if (fx.ecallA1Slot !== undefined) fx.em.insn(`sd a1, ${fx.ecallA1Slot}(s0)`);
+        if (fx.ecallA1Slot !== undefined) fx.em.insn(`sd a1, ${fx.em.slot(fx.ecallA1Slot)}`);
       }, results);
       if (results[0] === 'i32') {
         const e = fx.pop() as Entry & { k: 'reg' };
@@ -109,7 +109,7 @@ export function intrinsic(fx: Fn, ins: Instr, name: string, args: Entry[], resul
     case 'ecall_a1':
       result(fx, results[0]!, (rd) => {
         if (fx.ecallA1Slot === undefined) fx.em.li(rd, 0n);
-        else fx.em.insn(`ld ${rd}, ${fx.ecallA1Slot}(s0)`);
+        else fx.em.insn(`ld ${rd}, ${fx.em.slot(fx.ecallA1Slot, rd)}`);
       });
       return;
     case 'tp_read': result(fx, results[0]!, (rd) => fx.em.mv(rd, 'tp')); return;

@@ -51,8 +51,12 @@ export function address(fx: Fn, e: Entry, offset: number): Addr {
   if (e.k === 'const') return constAddr(fx, (zext ? BigInt.asUintN(32, e.v) : BigInt.asIntN(32, e.v)) + off);
   let r = fx.reg(e, SCRATCH1);
   if (zext) {
-    fx.em.insn(`slli ${SCRATCH1}, ${r}, 32`);
-    fx.em.insn(`srli ${SCRATCH1}, ${SCRATCH1}, 32`);
+    if (fx.zextMaskReg !== undefined) {
+      fx.em.insn(`and ${SCRATCH1}, ${r}, ${fx.zextMaskReg}`);
+    } else {
+      fx.em.insn(`slli ${SCRATCH1}, ${r}, 32`);
+      fx.em.insn(`srli ${SCRATCH1}, ${SCRATCH1}, 32`);
+    }
     r = SCRATCH1;
   }
   if (off < 2048n) return { base: r, off: Number(off) };

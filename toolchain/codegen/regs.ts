@@ -35,8 +35,18 @@ export const isCallerSaved = (r: Reg): boolean => r[0] === 'a' || r[0] === 't';
 export class RegPool {
   private readonly free = new Set<Reg>();
 
-  constructor(private readonly order: readonly Reg[]) {
+  private readonly order: Reg[];
+
+  constructor(order: readonly Reg[]) {
+    this.order = [...order];
     for (const r of order) this.free.add(r);
+  }
+
+  /** A new (free) register for the pool. */
+  add(r: Reg): void {
+    if (this.order.includes(r)) return;
+    this.order.push(r);
+    this.free.add(r);
   }
 
   get size(): number {

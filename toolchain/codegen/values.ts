@@ -50,13 +50,20 @@ export abstract class ValueStack {
   protected slotStart = 0;
   protected slotNext = 0;
   protected freeSlots: number[] = [];
+  /** Slots that are not spill slots (a borrowed register's save slot): never handed out again. */
+  protected readonly pinnedSlots = new Set<number>();
 
   constructor(readonly em: Emitter, readonly funcName: string) {}
 
   /** Height below which entries are locked (the innermost block's base). */
   protected abstract lockHeight(): number;
-  /** The register the current instruction should leave its result in, if any (a local about to be set). */
-  protected abstract hintReg(): Reg | undefined;
+  /**
+   * The register the current instruction should leave its result in, if
+   * any (a local about to be set, a call argument …); `evict`: a value
+   * holding it may be moved to the frame (it would be spilled by the call
+   * anyway).
+   */
+  protected abstract hintReg(): { r: Reg; evict: boolean } | undefined;
 
   fail(msg: string): never {
     throw new WasmError(`${msg} in function ${this.funcName}`, undefined, this.funcName);
@@ -114,21 +121,37 @@ export abstract class ValueStack {
     return this.alloc(used);
   }
 
-  /** A free temporary not in `avoid`, spilling an unlocked entry if there is none. */
+  /**
+   * A free temporary not in `avoid`: spill an unlocked entry if there is
+   * none, and as a last resort borrow a callee-saved register for the rest
+   * of the function.
+   */
   alloc(avoid: readonly Reg[] = []): Reg {
     const r = this.pool.alloc(avoid);
     if (r !== undefined) return r;
-    this.spillOne(avoid);
+    if (!this.spillOne(avoid)) {
+      const s = this.borrowSaved();
+      if (s === undefined) this.fail('out of registers: too many values live at once (internal error)');
+      this.pool.add(s);
+    }
     const r2 = this.pool.alloc(avoid);
     if (r2 === undefined) this.fail('out of registers (internal error)');
     return r2;
   }
 
+  /** A callee-saved register no local uses, saved by the prologue, for the pool; undefined if none is left. */
+  protected abstract borrowSaved(): Reg | undefined;
+
   /** Register for the result of the current instruction: the hinted local's home, or a temporary. */
   resultReg(avoid: readonly Reg[] = []): Reg {
-    const h = this.hintReg();
+    const hint = this.hintReg();
+    const h = hint?.r;
     if (h !== undefined && !avoid.includes(h)) {
       if (!this.pool.has(h)) return h; // a local's home (or a0 in a leaf function, right before returning)
+      if (!this.pool.isFree(h) && hint!.evict) {
+        const owner = this.stack.findIndex((e) => e.k === 'reg' && e.r === h);
+        if (owner >= this.lockHeight()) this.spillEntry(owner);
+      }
       if (this.pool.isFree(h)) {
         this.pool.take(h);
         return h;
@@ -143,7 +166,6 @@ export abstract class ValueStack {
     if (s !== undefined) return s;
     const off = this.slotNext;
     this.slotNext -= 8;
-    if (off < -2040) this.fail('stack frame larger than 2 KiB (too many spilled values)');
     return off;
   }
 
@@ -151,20 +173,21 @@ export abstract class ValueStack {
     const e = this.stack[i]!;
     if (e.k !== 'reg') return;
     const off = this.newSlot();
-    this.em.insn(`sd ${e.r}, ${off}(s0)`);
+    this.em.insn(`sd ${e.r}, ${this.em.slot(off)}`);
     this.pool.release(e.r);
     this.stack[i] = { k: 'spill', ty: e.ty, off };
   }
 
-  private spillOne(avoid: readonly Reg[]): void {
+  /** Spill the deepest unlocked entry held in a temporary not in `avoid`; false if there is none. */
+  private spillOne(avoid: readonly Reg[]): boolean {
     for (let i = this.lockHeight(); i < this.stack.length; i++) {
       const e = this.stack[i]!;
       if (e.k === 'reg' && this.pool.has(e.r) && !avoid.includes(e.r)) {
         this.spillEntry(i);
-        return;
+        return true;
       }
     }
-    this.fail('out of registers: too many values live at once (internal error)');
+    return false;
   }
 
   /** Before a call: every value held in a caller-saved register goes to the frame. */
@@ -194,7 +217,9 @@ export abstract class ValueStack {
     this.stack.forEach(visit);
     this.pool.reset(busy);
     this.freeSlots = [];
-    for (let off = this.slotStart; off > this.slotNext; off -= 8) if (!usedSlots.has(off)) this.freeSlots.push(off);
+    for (let off = this.slotStart; off > this.slotNext; off -= 8) {
+      if (!usedSlots.has(off) && !this.pinnedSlots.has(off)) this.freeSlots.push(off);
+    }
   }
 
   /**
@@ -211,11 +236,11 @@ export abstract class ValueStack {
       case 'local': {
         const h = this.homes[e.idx]!;
         if (h.k === 'reg') return h.r;
-        this.em.insn(`ld ${scratch}, ${h.off}(s0)`);
+        this.em.insn(`ld ${scratch}, ${this.em.slot(h.off, scratch)}`);
         return scratch;
       }
       case 'spill':
-        this.em.insn(`ld ${scratch}, ${e.off}(s0)`);
+        this.em.insn(`ld ${scratch}, ${this.em.slot(e.off, scratch)}`);
         return scratch;
       case 'cond':
         this.setcc(e, scratch);
