@@ -41,7 +41,7 @@
  */
 import { pt_regs, PT_REGS_SIZE } from "../arch/ptrace";
 import { SSTATUS_SPIE, SSTATUS_SPP } from "../arch/csr";
-import { tp_read, ebreak, wfi } from "../arch/riscv";
+import { tp_read, ebreak, wfi, csrr_time } from "../arch/riscv";
 import { trap_self, set_trap_request_hook, set_irq_exit_hook, set_task_pid_hook, TRAP_REQ_SWITCH, TRAP_REQ_CAPTURE, TRAP_REQ_PREEMPT, dump_stack } from "../arch/traps";
 import { local_irq_save, local_irq_restore, irqs_disabled } from "../arch/irqflags";
 import { this_cpu, cpu_hot_of, smp_processor_id } from "../cpu";
@@ -50,6 +50,7 @@ import { NR_CPUS } from "../arch/layout";
 import { spinlock_t, SPINLOCK_SIZE, arch_spin_lock, arch_spin_unlock } from "../locking/spinlock";
 import { smp_send_reschedule, cpu_online, set_idle_hook } from "../smp";
 import { set_tick_hook, get_jiffies_64, msecs_to_jiffies, jiffies_delay, time_after } from "../time/tick";
+import { timebase_freq } from "../time/clock";
 import { pr_err, pr_info } from "../printk";
 import { panic } from "../panic";
 
@@ -383,11 +384,24 @@ export function schedule_timeout(timeout: u64): u64 {
  * in WFI instead.
  */
 export function msleep(ms: u64): void {
+  // jiffies are advanced by one CPU's tick. On a host that runs that virtual
+  // CPU late (QEMU under load) they lag the clock and then catch up in a
+  // jump, so counting jiffies alone can return early: also wait for the
+  // clock itself, a tick at a time, so that msleep(ms) never returns before
+  // `ms` milliseconds of machine time have passed.
+  const until = csrr_time() + ms * timebase_freq / 1000;
   let timeout = msecs_to_jiffies(ms) + 1;
-  if (!sched_running || this_cpu().current == 0) { jiffies_delay(timeout); return; }
-  while (timeout != 0) {
-    set_current_state(TASK_UNINTERRUPTIBLE);
-    timeout = schedule_timeout(timeout);
+  const sleeps = sched_running && this_cpu().current != 0;
+  while (true) {
+    if (!sleeps) jiffies_delay(timeout);
+    else {
+      while (timeout != 0) {
+        set_current_state(TASK_UNINTERRUPTIBLE);
+        timeout = schedule_timeout(timeout);
+      }
+    }
+    if (csrr_time() >= until) return;
+    timeout = 1;
   }
 }
 

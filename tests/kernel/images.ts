@@ -1,9 +1,9 @@
 /**
  * The images the guest tests boot, built once per test file with the
  * toolchain's own API (toolchain/build.ts): asconfig.json's "kernel" and
- * "firmware" targets, the kernel with the KUnit transform
- * (kernel/test/kunit_transform.mjs) so that failure reports name
- * file:line, as `kmemlab build` does when asconfig.json lists it.
+ * "firmware" targets, exactly as `kmemlab build` builds them (the kernel
+ * target lists the KUnit transform, kernel/test/kunit_transform.mjs, so
+ * that failure reports name file:line).
  *
  * Also: symbolising guest pcs with the image's symbols and line table, and
  * booting a Machine to the end with an instruction bound.
@@ -40,7 +40,7 @@ export async function buildTarget(target: 'kernel' | 'firmware', extra: string[]
 }
 
 export function buildKernel(): Promise<Built> {
-  return buildTarget('kernel', ['--transform', KUNIT_TRANSFORM]);
+  return buildTarget('kernel');
 }
 
 export function openSbi(): Uint8Array | undefined {

@@ -44,6 +44,11 @@ beforeAll(() => {
     cpSync(join(__dirname, 'programs', `${d}_min.ts`), join(root, d, 'main.ts'));
   }
   symlinkSync(join(ROOT, 'toolchain'), join(root, 'toolchain'));
+  // The kernel target's asc transform (KUNIT_* failure texts), and the
+  // packages it imports, resolved from the root as in the repository.
+  mkdirSync(join(root, 'kernel', 'test'));
+  cpSync(join(ROOT, 'kernel', 'test', 'kunit_transform.mjs'), join(root, 'kernel', 'test', 'kunit_transform.mjs'));
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
 });
 
 describe('kmemlab build', () => {
