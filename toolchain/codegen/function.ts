@@ -392,7 +392,10 @@ export class Fn extends ValueStack {
     this.em.prepend(pro);
     const epilogue = framed
       ? ['ld ra, -8(s0)', ...this.savedRegs.map((r, i) => `ld ${r}, ${-24 - 8 * i}(s0)`), ...this.borrowed.flatMap((b) => restoreFar(b.r, b.off)),
-        'mv sp, s0', 'ld s0, -16(sp)', 'ret']
+        // Pop to the saved ra/s0 pair first and read s0 while it is still
+        // above sp: an interrupt taken between the two would otherwise push
+        // its trap frame over the slot (everything below sp is fair game).
+        'addi sp, s0, -16', 'ld s0, 0(sp)', 'addi sp, sp, 16', 'ret']
       : ['ret'];
     this.em.placeholder('epilogue');
     for (const c of this.coldCode) {
