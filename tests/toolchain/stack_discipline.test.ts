@@ -19,7 +19,7 @@ const BELOW_SP = /^\s*(c\.)?(l[bhwd]u?|s[bhwd]|fl[wd]|fs[wd]|lr\.[wd]|sc\.[wd]|a
 
 function belowSp(built: Built): string[] {
   expect(built.error).toBeUndefined();
-  const elf = parseElf(built.image!.elf);
+  const elf = parseElf(built.image!.elf, "translated image");
   const bad: string[] = [];
   let checked = 0;
   for (const seg of elf.segments) {
