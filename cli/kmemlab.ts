@@ -25,6 +25,7 @@ run options:
   --harts N                 number of harts, 1-64 (default 4)
   --mem SIZE                low DRAM at 0x80000000, 2M-1G (default 256M)
   --highmem SIZE            high DRAM at 0x100000000, 0-2G (default 256M; 0 = none)
+  --dma-limit SIZE          bytes of low DRAM the DMA engine reaches, up to --mem (default 16M)
   --append CMDLINE          kernel command line (/chosen/bootargs)
   --max-insns N             stop after N instructions (exit code 124)
   --input TEXT              console input, as if typed

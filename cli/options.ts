@@ -15,6 +15,8 @@ export interface RunOptions {
   harts: number;
   mem: number;
   highmem: number;
+  /** Bytes of low DRAM the DMA engine reaches (--dma-limit); undefined = the machine's default (16M, clipped to --mem). */
+  dmaLimit: number | undefined;
   append: string;
   maxInsns: number;
   /** Console input given on the command line (tests, scripts). */
@@ -49,6 +51,7 @@ export function parseRunOptions(args: string[]): RunOptions {
     harts: DEFAULT_HARTS,
     mem: DRAM_DEFAULT_SIZE,
     highmem: HIGHMEM_DEFAULT_SIZE,
+    dmaLimit: undefined,
     append: '',
     maxInsns: Infinity,
     input: undefined,
@@ -72,6 +75,12 @@ export function parseRunOptions(args: string[]): RunOptions {
       case '--mem':
       case '-m': o.mem = parseSize(value(), '--mem'); break;
       case '--highmem': o.highmem = parseSize(value(), '--highmem'); break;
+      case '--dma-limit': {
+        const v = value();
+        o.dmaLimit = parseSize(v, '--dma-limit');
+        if (o.dmaLimit === 0) throw new UsageError(`--dma-limit: '${v}' is empty; give 1 byte up to the --mem size, like 16M`);
+        break;
+      }
       case '--append': o.append = value(); break;
       case '--max-insns': o.maxInsns = parseCount(value(), '--max-insns', 1, Number.MAX_SAFE_INTEGER); break;
       case '--input': o.input = (o.input ?? '') + value(); break;
@@ -88,6 +97,9 @@ export function parseRunOptions(args: string[]): RunOptions {
       default:
         throw new UsageError(`unknown option '${arg}'; see 'kmemlab help'`);
     }
+  }
+  if (o.dmaLimit !== undefined && o.dmaLimit > o.mem) {
+    throw new UsageError(`--dma-limit: ${o.dmaLimit} bytes is more than the low DRAM (--mem, ${o.mem} bytes); the DMA window lies inside it`);
   }
   return o;
 }

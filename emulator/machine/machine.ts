@@ -11,7 +11,8 @@
  * round `mtime` advances by QUANTUM / insnsPerTick ticks: time follows
  * executed instructions, not the host clock. A hart in WFI is skipped until
  * an interrupt is pending for it; when every hart waits, time jumps to the
- * next timer deadline.
+ * next timer deadline or DMA completion. The DMA engine is advanced by the
+ * same ticks as the CLINT, right after it.
  *
  * Boot (as QEMU virt): every hart starts in M-mode at the reset vector in the
  * reset ROM (0x1000) with a0 = mhartid, a1 = DTB address, a2 = address of a
@@ -24,15 +25,16 @@ import { IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT } from '../cpu/riscv/csr.
 import { DeviceMap, type Device, type IrqLine } from './bus.js';
 import { PhysMemory } from './ram.js';
 import {
-  DEFAULT_HARTS, DRAM_DEFAULT_SIZE, DRAM_MAX_SIZE, HIGHMEM_DEFAULT_SIZE, HIGHMEM_MAX_SIZE, KERNEL_LOAD_ADDR,
+  DEFAULT_HARTS, DMA_DEFAULT_LIMIT, DRAM_DEFAULT_SIZE, DRAM_MAX_SIZE, HIGHMEM_DEFAULT_SIZE, HIGHMEM_MAX_SIZE, KERNEL_LOAD_ADDR,
   MAX_HARTS, PAGE_SIZE, VIRT_CLINT_BASE, VIRT_CLINT_SIZE, VIRT_DRAM_BASE, VIRT_HIGHMEM_BASE, VIRT_MROM_BASE,
   VIRT_MROM_SIZE, VIRT_PLIC_BASE, VIRT_PLIC_NDEV, VIRT_PLIC_SIZE, VIRT_TEST_BASE, VIRT_TEST_SIZE,
-  VIRT_UART0_BASE, VIRT_UART0_IRQ, VIRT_UART0_SIZE,
+  VIRT_UART0_BASE, VIRT_UART0_IRQ, VIRT_UART0_SIZE, VIRT_DMA_BASE, VIRT_DMA_IRQ, VIRT_DMA_SIZE,
 } from './memmap.js';
 import { Clint } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { TestFinisher } from '../devices/test_finisher.js';
+import { DmaEngine } from '../devices/dma.js';
 import { buildVirtDtb, dtbLoadAddress } from './virt_dtb.js';
 import { ImageError, isElf, parseElf, type ElfImage } from './elf.js';
 import { findHtif, planLoad, rawImage } from './loader.js';
@@ -54,6 +56,8 @@ export interface MachineOptions {
   harts?: number;
   dramSize?: number;
   highmemSize?: number;
+  /** Bytes of low DRAM the DMA engine reaches from its start (default 16 MiB, clipped to dramSize). */
+  dmaLimit?: number;
   /** Firmware loaded at the start of DRAM; undefined = none. */
   bios?: ImageFile;
   /** Kernel: at 0x8020_0000 behind firmware, or started directly with no firmware. */
@@ -82,6 +86,7 @@ export class Machine implements HartEnv {
   readonly plic: Plic;
   readonly uart: Uart16550;
   readonly finisher: TestFinisher;
+  readonly dma: DmaEngine;
   readonly dtb: Uint8Array;
   readonly dtbAddr: number;
   readonly entry: bigint;
@@ -114,6 +119,10 @@ export class Machine implements HartEnv {
     if (!Number.isInteger(highmemSize) || highmemSize < 0 || highmemSize > HIGHMEM_MAX_SIZE || highmemSize % PAGE_SIZE) {
       throw new MachineError(`highmem size ${highmemSize} is out of range: 0 (none) to 2 GiB, in whole pages`);
     }
+    const dmaLimit = opts.dmaLimit ?? Math.min(DMA_DEFAULT_LIMIT, dramSize);
+    if (!Number.isInteger(dmaLimit) || dmaLimit <= 0 || dmaLimit > dramSize) {
+      throw new MachineError(`DMA limit ${dmaLimit} is out of range: 1 byte to the low DRAM size (${dramSize})`);
+    }
     this.output = opts.output ?? (() => {});
     this.insnsPerTick = opts.insnsPerTick ?? DEFAULT_INSNS_PER_TICK;
     if (!Number.isInteger(this.insnsPerTick) || this.insnsPerTick < 1) {
@@ -137,10 +146,16 @@ export class Machine implements HartEnv {
     this.plic = new Plic(nHarts, VIRT_PLIC_NDEV, contexts);
     this.uart = new Uart16550(this.plic.source(VIRT_UART0_IRQ), (b) => this.output(b));
     this.finisher = new TestFinisher((kind, code) => this.finish({ kind, code, via: 'finisher' }));
+    this.dma = new DmaEngine(this.plic.source(VIRT_DMA_IRQ), this.mem, {
+      windowBase: VIRT_DRAM_BASE,
+      windowSize: dmaLimit,
+      wrote: (paddr, len) => this.hostWrote(paddr, len),
+    });
     this.devices.add(VIRT_TEST_BASE, VIRT_TEST_SIZE, this.finisher);
     this.devices.add(VIRT_CLINT_BASE, VIRT_CLINT_SIZE, this.clint);
     this.devices.add(VIRT_PLIC_BASE, VIRT_PLIC_SIZE, this.plic);
     this.devices.add(VIRT_UART0_BASE, VIRT_UART0_SIZE, this.uart);
+    this.devices.add(VIRT_DMA_BASE, VIRT_DMA_SIZE, this.dma);
 
     // Images: firmware at the start of DRAM, the kernel behind it (or alone).
     let entry: bigint;
@@ -157,7 +172,7 @@ export class Machine implements HartEnv {
       throw new MachineError('nothing to run: give a firmware (--bios FILE) or a kernel (--kernel FILE)');
     }
     this.entry = entry;
-    this.dtb = buildVirtDtb({ harts: nHarts, dramSize, highmemSize, bootargs: opts.append ?? '' });
+    this.dtb = buildVirtDtb({ harts: nHarts, dramSize, highmemSize, dmaWindowSize: dmaLimit, bootargs: opts.append ?? '' });
     this.dtbAddr = dtbLoadAddress(dramSize, this.dtb.length);
     for (const img of this.images) {
       const segs = img.elf ? img.elf.segments : [];
@@ -349,10 +364,14 @@ export class Machine implements HartEnv {
         const ticks = Math.floor(this.tickRemainder / this.insnsPerTick);
         this.tickRemainder -= ticks * this.insnsPerTick;
         this.clint.advance(ticks);
+        this.dma.advance(ticks);
       } else {
-        const next = this.clint.nextDeadline();
-        if (!Number.isFinite(next)) return 'idle';
+        // Every hart waits: jump to the next timer deadline or DMA completion.
+        const now = this.clint.mtime;
+        const next = Math.min(this.clint.nextDeadline(), now + this.dma.ticksToCompletion());
+        if (!Number.isFinite(next) || !Number.isSafeInteger(next)) return 'idle';
         this.clint.setMtime(next);
+        this.dma.advance(next - now);
       }
     }
     return 'exit';

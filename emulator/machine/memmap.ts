@@ -33,6 +33,14 @@ export const VIRT_UART0_SIZE = 0x100;
 export const VIRT_UART0_IRQ = 10;
 export const VIRT_UART0_CLOCK = 3_686_400;
 
+/**
+ * DMA engine (ours, `kmemlab,dma-engine`): outside every QEMU `virt` region
+ * (QEMU has fw_cfg at 0x1010_0000 and flash at 0x2000_0000).
+ */
+export const VIRT_DMA_BASE = 0x1020_0000;
+export const VIRT_DMA_SIZE = 0x1000;
+export const VIRT_DMA_IRQ = 12;
+
 /** Number of PLIC interrupt sources (QEMU virt: VIRT_IRQCHIP_NUM_SOURCES - 1). */
 export const VIRT_PLIC_NDEV = 95;
 
@@ -40,6 +48,12 @@ export const VIRT_PLIC_NDEV = 95;
 export const VIRT_DRAM_BASE = 0x8000_0000;
 export const DRAM_DEFAULT_SIZE = 256 * MiB;
 export const DRAM_MAX_SIZE = 1 * GiB;
+
+/**
+ * The DMA window: what the DMA engine can reach, [VIRT_DRAM_BASE, + limit)
+ * (`--dma-limit`, at most the low DRAM size; the default is clipped to it).
+ */
+export const DMA_DEFAULT_LIMIT = 16 * MiB;
 
 /** High DRAM (the highmem region), above 4 GiB. */
 export const VIRT_HIGHMEM_BASE = 0x1_0000_0000;

@@ -15,7 +15,9 @@
  *   │   ├── clint@2000000     <intc 3 intc 7> per hart (M soft, M timer)
  *   │   ├── plic@c000000      <intc 11 intc 9> per hart (M ext, S ext)
  *   │   ├── serial@10000000   ns16550a, interrupts = <10> via the PLIC
- *   │   └── test@100000       sifive,test0 syscon
+ *   │   ├── test@100000       sifive,test0 syscon
+ *   │   └── dma-bus           simple-bus, ranges (identity), dma-ranges = the DMA window
+ *   │       └── dma-controller@10200000   kmemlab,dma-engine, interrupts = <12> via the PLIC
  *   ├── poweroff, reboot      syscon-poweroff / syscon-reboot on test@100000
  *   └── chosen                bootargs, stdout-path
  *
@@ -27,6 +29,7 @@ import { IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT } from '../cpu/riscv/csr.
 import { FINISHER_PASS, FINISHER_RESET } from '../devices/test_finisher.js';
 import { FdtBuilder } from './fdt.js';
 import {
+  DMA_DEFAULT_LIMIT,
   DRAM_MAX_SIZE,
   GiB,
   HIGHMEM_MAX_SIZE,
@@ -35,6 +38,9 @@ import {
   TIMEBASE_FREQ,
   VIRT_CLINT_BASE,
   VIRT_CLINT_SIZE,
+  VIRT_DMA_BASE,
+  VIRT_DMA_IRQ,
+  VIRT_DMA_SIZE,
   VIRT_DRAM_BASE,
   VIRT_HIGHMEM_BASE,
   VIRT_PLIC_BASE,
@@ -55,6 +61,11 @@ export interface VirtDtbConfig {
   dramSize: number;
   /** High DRAM at VIRT_HIGHMEM_BASE, bytes; 0 = no second memory node. */
   highmemSize: number;
+  /**
+   * Bytes of low DRAM the DMA engine reaches, from VIRT_DRAM_BASE (the
+   * `dma-ranges` of /soc/dma-bus); default DMA_DEFAULT_LIMIT clipped to dramSize.
+   */
+  dmaWindowSize?: number;
   /** Kernel command line; omitted from /chosen when empty, as QEMU does. */
   bootargs: string;
   /** `riscv,isa` of every hart; default VIRT_DEFAULT_ISA. */
@@ -71,6 +82,9 @@ const PLIC_INT_CELLS = 1;
 const PLIC_ADDR_CELLS = 0;
 
 export const UART0_PATH = `/soc/serial@${VIRT_UART0_BASE.toString(16)}`;
+export const DMA_BUS_PATH = '/soc/dma-bus';
+export const DMA_ENGINE_PATH = `${DMA_BUS_PATH}/dma-controller@${VIRT_DMA_BASE.toString(16)}`;
+export const DMA_ENGINE_COMPATIBLE = 'kmemlab,dma-engine';
 
 /**
  * The parts of a RISC-V ISA string (riscv,isa) as the devicetree binding
@@ -95,6 +109,10 @@ export function buildVirtDtb(cfg: VirtDtbConfig): Uint8Array {
   if (!Number.isInteger(harts) || harts < 1 || harts > MAX_HARTS) throw new RangeError(`harts must be 1..${MAX_HARTS}, not ${harts}`);
   if (!Number.isInteger(dramSize) || dramSize <= 0 || dramSize > DRAM_MAX_SIZE) throw new RangeError(`dramSize must be 1..${DRAM_MAX_SIZE}, not ${dramSize}`);
   if (!Number.isInteger(highmemSize) || highmemSize < 0 || highmemSize > HIGHMEM_MAX_SIZE) throw new RangeError(`highmemSize must be 0..${HIGHMEM_MAX_SIZE}, not ${highmemSize}`);
+  const dmaWindowSize = cfg.dmaWindowSize ?? Math.min(DMA_DEFAULT_LIMIT, dramSize);
+  if (!Number.isInteger(dmaWindowSize) || dmaWindowSize <= 0 || dmaWindowSize > dramSize) {
+    throw new RangeError(`dmaWindowSize must be 1..dramSize (${dramSize}), not ${dmaWindowSize}`);
+  }
   const isa = cfg.isa ?? VIRT_DEFAULT_ISA;
   const { base: isaBase, extensions } = splitIsa(isa);
 
@@ -193,6 +211,23 @@ export function buildVirtDtb(cfg: VirtDtbConfig): Uint8Array {
   b.propU64('reg', VIRT_TEST_BASE, VIRT_TEST_SIZE);
   b.propU32('phandle', testPh);
   b.endNode();
+
+  // The DMA-limited bus (spec 2.3.9 dma-ranges: child address, parent
+  // address, length): the engine behind it reaches only low DRAM's first
+  // dmaWindowSize bytes. Its registers are not limited: empty ranges.
+  b.beginNode('dma-bus');
+  b.propU32('#address-cells', 2);
+  b.propU32('#size-cells', 2);
+  b.propString('compatible', 'simple-bus');
+  b.propEmpty('ranges');
+  b.propU64('dma-ranges', VIRT_DRAM_BASE, VIRT_DRAM_BASE, dmaWindowSize);
+  b.beginNode(`dma-controller@${at(VIRT_DMA_BASE)}`);
+  b.propString('compatible', DMA_ENGINE_COMPATIBLE);
+  b.propU64('reg', VIRT_DMA_BASE, VIRT_DMA_SIZE);
+  b.propU32('interrupt-parent', plicPh);
+  b.propU32('interrupts', VIRT_DMA_IRQ);
+  b.endNode();
+  b.endNode(); // dma-bus
   b.endNode(); // soc
 
   // The finisher as syscon reboot / poweroff (bindings power/reset/syscon-*.yaml).

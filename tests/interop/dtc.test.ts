@@ -53,7 +53,7 @@ describe('dtc accepts our DTB', () => {
           expect(dts).toContain(`\t\t\t\tcore${h} {`);
         }
         expect(dts).not.toContain(`cpu@${harts.toString(16)} {`);
-        for (const node of ['cpus', 'cpu-map', 'cluster0', 'memory@80000000', 'soc', 'clint@2000000', 'plic@c000000', 'serial@10000000', 'test@100000', 'poweroff', 'reboot', 'chosen']) {
+        for (const node of ['cpus', 'cpu-map', 'cluster0', 'memory@80000000', 'soc', 'clint@2000000', 'plic@c000000', 'serial@10000000', 'test@100000', 'dma-bus', 'dma-controller@10200000', 'poweroff', 'reboot', 'chosen']) {
           expect(dts).toMatch(new RegExp(`^\\t*${node} \\{$`, 'm'));
         }
         expect(dts.includes('memory@100000000 {')).toBe(highmemSize > 0);
@@ -64,8 +64,25 @@ describe('dtc accepts our DTB', () => {
         expect(dts).toContain(`bootargs = "${base.bootargs}";`);
         expect(dts).toContain('stdout-path = "/soc/serial@10000000";');
         expect(dts).toContain('reg = <0x00 0x80000000 0x00 0x10000000>;');
+        // The DMA-limited bus: the default 16 MiB window, and the engine on it.
+        expect(dts).toContain('dma-ranges = <0x00 0x80000000 0x00 0x80000000 0x00 0x1000000>;');
+        expect(dts).toContain('compatible = "kmemlab,dma-engine";');
+        expect(dts).toContain('reg = <0x00 0x10200000 0x00 0x1000>;');
+        expect(dts).toContain('interrupts = <0x0c>;');
       });
     }
+  }
+
+  for (const dmaWindowSize of [4 * MiB, 256 * MiB]) {
+    it(`decompiles a DMA window of ${dmaWindowSize / MiB} MiB without warnings`, (ctx) => {
+      ctx.skip(!DTC, NO_DTC);
+      const file = join(dir, `virt-dma-${dmaWindowSize}.dtb`);
+      writeFileSync(file, buildVirtDtb({ ...base, dmaWindowSize }));
+      const r = run('dtc', ['-I', 'dtb', '-O', 'dts', file]);
+      expect(r.stderr.trim()).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`dma-ranges = <0x00 0x80000000 0x00 0x80000000 0x00 0x${dmaWindowSize.toString(16)}>;`);
+    });
   }
 
   it('parses dtc-written blobs of our tree back to the same tree', (ctx) => {
@@ -123,6 +140,8 @@ const KNOWN_DIFFERENCES = {
   /** Nodes only we have. */
   oursOnlyNodes: {
     '/memory@100000000': 'our highmem bank; QEMU virt has one contiguous memory node',
+    '/soc/dma-bus': 'the DMA-limited bus (dma-ranges = the DMA window): our own device',
+    '/soc/dma-bus/dma-controller@10200000': 'our DMA engine (kmemlab,dma-engine), at an address QEMU virt leaves free',
   } as Record<string, string>,
 };
 
