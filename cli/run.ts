@@ -9,7 +9,8 @@
 
 import { readFileSync } from 'node:fs';
 import { Machine, MachineError, type ImageFile, type MachineOptions } from '../emulator/machine/machine.js';
-import { ImageError } from '../emulator/machine/elf.js';
+import { ImageError, isElf, parseElf } from '../emulator/machine/elf.js';
+import { ConsoleSymbolizer, SymbolTable } from '../emulator/inspect/symbols.js';
 import { UsageError, type RunOptions } from './options.js';
 
 export const EXIT_USAGE = 2;
@@ -51,14 +52,36 @@ export function machineOptions(o: RunOptions, output: (b: number) => void, image
   const bios = images?.bios ?? (o.bios && o.bios !== 'none' ? readImage(o.bios, '--bios') : undefined);
   const kernel = images?.kernel ?? (o.kernel ? readImage(o.kernel, '--kernel') : undefined);
   if (!bios && !kernel) throw new UsageError("nothing to run: give --kernel FILE and/or --bios FILE (see 'kmemlab help')");
-  return { harts: o.harts, dramSize: o.mem, highmemSize: o.highmem, append: o.append, bios, kernel, output };
+  return { harts: o.harts, dramSize: o.mem, highmemSize: o.highmem, dmaLimit: o.dmaLimit, append: o.append, bios, kernel, output };
+}
+
+/**
+ * The console filter that symbolises the kernel's stack frames, when the
+ * kernel is an ELF with a symbol table (a broken one is the loader's error
+ * to report, not ours).
+ */
+function kernelSymbolizer(kernel: ImageFile | undefined): ConsoleSymbolizer | undefined {
+  if (!kernel || !isElf(kernel.bytes)) return undefined;
+  try {
+    const table = new SymbolTable(parseElf(kernel.bytes, kernel.name).functions);
+    return table.size > 0 ? new ConsoleSymbolizer(table) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Boot and run to the end; returns the process exit code. */
-export async function runMachine(o: RunOptions, io: HostIo, images?: { bios?: ImageFile; kernel?: ImageFile }): Promise<number> {
+export async function runMachine(o: RunOptions, io: HostIo, given?: { bios?: ImageFile; kernel?: ImageFile }): Promise<number> {
+  const images = {
+    bios: given?.bios ?? (o.bios && o.bios !== 'none' ? readImage(o.bios, '--bios') : undefined),
+    kernel: given?.kernel ?? (o.kernel ? readImage(o.kernel, '--kernel') : undefined),
+  };
+  const symbolizer = kernelSymbolizer(images.kernel);
   const pending: number[] = [];
   const flush = (): void => {
-    if (pending.length) io.writeOut(Uint8Array.from(pending.splice(0)));
+    if (!pending.length) return;
+    const bytes = Uint8Array.from(pending.splice(0));
+    io.writeOut(symbolizer ? symbolizer.filter(bytes) : bytes);
   };
   let machine: Machine;
   const boot = (): Machine => {

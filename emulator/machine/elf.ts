@@ -53,6 +53,14 @@ export interface ElfImage {
   segments: ElfSegment[];
   /** Defined symbols of .symtab by name (global ones win); empty if stripped. */
   symbols: Map<string, bigint>;
+  /** STT_FUNC symbols with their st_size, in .symtab order (for symbolising pcs). */
+  functions: ElfFunction[];
+}
+
+export interface ElfFunction {
+  name: string;
+  value: bigint;
+  size: number;
 }
 
 // gABI constants, named as in <elf.h>.
@@ -81,7 +89,8 @@ export const SHN_ABS = 0xfff1;
 export const SHN_XINDEX = 0xffff;
 export const PN_XNUM = 0xffff;
 export const STB_LOCAL = 0;
-export const STT_SECTION = 3;
+export const STT_FUNC = 2;
+const STT_SECTION = 3;
 export const STT_FILE = 4;
 
 /** sizeof(Elf64_Ehdr), sizeof(Elf64_Phdr), sizeof(Elf64_Shdr), sizeof(Elf64_Sym). */
@@ -291,8 +300,9 @@ export function parseElf(bytes: Uint8Array, fileName: string): ElfImage {
   }
   if (segments.length === 0) fail('no PT_LOAD segment with p_memsz > 0, so nothing to load', 'check the linker script');
 
-  const symbols = eh.e_shoff !== 0n ? readSymbols(r, eh, shnum, fail) : new Map<string, bigint>();
-  return { entry: eh.e_entry, segments, symbols };
+  const functions: ElfFunction[] = [];
+  const symbols = eh.e_shoff !== 0n ? readSymbols(r, eh, shnum, fail, functions) : new Map<string, bigint>();
+  return { entry: eh.e_entry, segments, symbols, functions };
 }
 
 function readShdr(r: FileReader, shoff: bigint, what: string, index = 0, entsize = SHDR64_SIZE): Shdr {
@@ -316,7 +326,13 @@ function readShdrInfo(r: FileReader, shoff: bigint): number {
  * by name. A global symbol wins over a local one of the same name; section
  * and file symbols are skipped.
  */
-function readSymbols(r: FileReader, eh: Ehdr, shnum: number, fail: (what: string, todo: string) => never): Map<string, bigint> {
+function readSymbols(
+  r: FileReader,
+  eh: Ehdr,
+  shnum: number,
+  fail: (what: string, todo: string) => never,
+  functions: ElfFunction[],
+): Map<string, bigint> {
   const symbols = new Map<string, bigint>();
   const todo = 'the section headers are corrupt, rebuild the file or strip it (riscv64-linux-gnu-strip)';
   if (shnum > MAX_SHNUM) fail(`e_shnum ${shnum} is absurd`, todo);
@@ -353,6 +369,7 @@ function readSymbols(r: FileReader, eh: Ehdr, shnum: number, fail: (what: string
       // First definition wins, except that a global or weak one replaces a local.
       if (!symbols.has(name) || (bind !== STB_LOCAL && !globals.has(name))) symbols.set(name, st_value);
       if (bind !== STB_LOCAL) globals.add(name);
+      if (type === STT_FUNC) functions.push({ name, value: st_value, size: Number(r.u64(s + 16)) });
     }
     break; // gABI: at most one SHT_SYMTAB section.
   }
