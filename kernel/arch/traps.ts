@@ -65,6 +65,9 @@ export function set_trap_request_hook(req: i32, fn: (regs: pt_regs) => void): vo
 export function set_irq_exit_hook(fn: (regs: pt_regs) => void): void { irq_exit_hook = changetype<usize>(fn); }
 /** fn() returns the current task's pid (-1 before the scheduler runs on this CPU). */
 export function set_task_pid_hook(fn: () => i32): void { task_pid_hook = changetype<usize>(fn); }
+let task_comm_hook: usize = 0;
+/** The scheduler names the current task (an AS string pointer) for the report header. */
+export function set_task_comm_hook(fn: () => usize): void { task_comm_hook = changetype<usize>(fn); }
 
 /** Install the trap side of this CPU: software interrupts on (stvec was set by the entry stub). */
 export function trap_init_cpu(): void {
@@ -142,7 +145,8 @@ export function trap_self(req: i32): void {
 function show_stack_header(lvl: string): void {
   const cpu = smp_processor_id();
   const pid = task_pid_hook != 0 ? changetype<() => i32>(task_pid_hook)() : -1;
-  if (pid > 0) printk("%sCPU: %d PID: %d Comm: kthread/%d Not tainted %s %s\n", changetype<usize>(lvl), cpu, pid, pid, changetype<usize>(UTS_RELEASE), changetype<usize>(UTS_VERSION));
+  if (pid > 0 && task_comm_hook != 0) printk("%sCPU: %d PID: %d Comm: %s Not tainted %s %s\n", changetype<usize>(lvl), cpu, pid, changetype<() => usize>(task_comm_hook)(), changetype<usize>(UTS_RELEASE), changetype<usize>(UTS_VERSION));
+  else if (pid > 0) printk("%sCPU: %d PID: %d Comm: kthread/%d Not tainted %s %s\n", changetype<usize>(lvl), cpu, pid, pid, changetype<usize>(UTS_RELEASE), changetype<usize>(UTS_VERSION));
   else printk("%sCPU: %d PID: 0 Comm: swapper/%d Not tainted %s %s\n", changetype<usize>(lvl), cpu, cpu, changetype<usize>(UTS_RELEASE), changetype<usize>(UTS_VERSION));
   if (of_model != 0) printk("%sHardware name: %pz (DT)\n", changetype<usize>(lvl), of_model);
 }

@@ -24,11 +24,13 @@ import { set_timebase_freq, timebase_freq } from "../time/clock";
 import { tick_init, tick_setup_cpu, HZ } from "../time/tick";
 import { trap_init_cpu } from "../arch/traps";
 import { plic_init, plic_cpu_init } from "../irq/plic";
+import { kmemlab_dma_probe } from "../drivers/kmemlab_dma";
 import { smp_prepare_boot_cpu, smp_init, set_secondary_init, secondary_start_kernel } from "../smp";
 import { local_irq_enable, local_irq_disable } from "../arch/irqflags";
 import { panic } from "../panic";
 import { machine_power_off } from "../reboot";
 import { register_all_suites, run_selftests, selftest_requested } from "../test/suites";
+import { run_page_bench_from_cmdline } from "../test/page_bench";
 import { UTS_SYSNAME, UTS_RELEASE, UTS_VERSION, LINUX_COMPILER } from "../version";
 import { NR_CPUS, PAGE_SIZE } from "../arch/layout";
 import { sched_init, sched_init_secondary } from "../sched/core";
@@ -37,6 +39,13 @@ import { log_buf_vmcoreinfo_setup } from "../printk";
 import { cpu_hot_area, cpu_hot, CPU_HOT_STRIDE } from "../cpu";
 import { cpu_online_mask, cpu_possible_mask } from "../smp";
 import { jiffies_64 } from "../time/tick";
+import { mm_init, set_bootmem_early_hook, set_dma_window_lookup } from "../mm/init";
+import { of_dma_zone_window } from "../of/fdt";
+import { bootmem_selftest_early } from "../test/bootmem_test";
+import { mm_reports_from_cmdline } from "../mm/vmstat";
+import { kmap_init } from "../mm/highmem";
+import { early_ioremap } from "../arch/early_ioremap";
+import { pa_in_linear_map } from "../arch/layout";
 
 export { kernel_trap } from "../arch/traps";
 
@@ -113,6 +122,12 @@ function boot_fault_injection(): void {
 export function kernel_main(hartid: u32, dtb: usize): i32 {
   cpu_hot_init(0, <i32>hartid);                       // this hart is CPU 0: tp → its per-CPU block
   sbi_init();                                          // what the firmware offers (DBCN, HSM, SRST …)
+  const dtb_pa: u64 = <u64>dtb;
+  if (dtb != 0 && !pa_in_linear_map(dtb_pa)) {
+    // QEMU puts the DTB near the top of RAM, beyond the linear map when RAM
+    // exceeds 1 GiB: map it through the early I/O window (Linux: early fixmap).
+    dtb = early_ioremap(dtb_pa, 1 << 21);
+  }
   const dt_err = early_init_dt_scan(dtb, <i32>hartid); // memory banks, CPUs, bootargs
   parse_early_params();                                // loglevel=, quiet, printk.time=
   print_banner();
@@ -120,10 +135,15 @@ export function kernel_main(hartid: u32, dtb: usize): i32 {
   if (dt_err < 0) panic("no device tree at %p (FDT error %d)", dtb, dt_err);
   set_timebase_freq(of_timebase_frequency);            // the time CSR's rate
   print_machine();
+  if (selftest_requested()) set_bootmem_early_hook(bootmem_selftest_early); // bootmem cases run now, checked later
+  set_dma_window_lookup(of_dma_zone_window);          // ZONE_DMA = the DMA engine's window (dma-ranges)
+  mm_init(dtb_pa);                                     // memblock, memory map, zones, buddy allocator
+  kmap_init();                                         // highmem: pkmap and fixmap page tables
   smp_prepare_boot_cpu();                              // possible / online masks
   trap_init_cpu();                                     // software interrupts (IPIs)
   plic_init();                                         // external interrupts: map the PLIC
   plic_cpu_init();                                     //   and open this hart's context
+  kmemlab_dma_probe();                                 // the DMA engine, if the board has one
   tick_init();                                         // the periodic tick (HZ)
   tick_setup_cpu();                                    //   on this CPU
   set_secondary_init(secondary_init);
@@ -133,13 +153,16 @@ export function kernel_main(hartid: u32, dtb: usize): i32 {
   if (cmdline_has("nosmp")) maxcpus = 1;
   smp_init(maxcpus < 1 ? 1 : maxcpus);                 // the other harts, through SBI HSM
   boot_fault_injection();
+  run_page_bench_from_cmdline();                       // bench=page_alloc: the allocator benchmark
   if (selftest_requested()) {
     register_all_suites();
     const failures = run_selftests();
+    mm_reports_from_cmdline();                       // report=: /proc-style memory reports, after the tests
     machine_power_off(failures != 0);
   } else {
     pr_info("%s: boot complete on %d CPU%s; no selftest= on the command line, powering off\n",
       changetype<usize>(UTS_SYSNAME), nr_cpu_ids, changetype<usize>(nr_cpu_ids == 1 ? "" : "s"));
+    mm_reports_from_cmdline();
     machine_power_off(false);
   }
   return 0;

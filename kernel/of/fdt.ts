@@ -17,7 +17,8 @@
  * Devices are looked up later by `compatible` (of_find_compatible_node) with
  * their registers (of_address_to_resource, translated through the parents'
  * `ranges`) and interrupts (of_irq_get: `interrupts` with `interrupt-parent`,
- * or `interrupts-extended`).
+ * or `interrupts-extended`), and their DMA windows (of_dma_get_range: the
+ * `dma-ranges` of the buses above them; of_dma_zone_window for ZONE_DMA).
  *
  * Context: early_init_dt_scan runs once on the boot CPU before SMP; the
  * tables are read-only afterwards and every reader is lock-free.
@@ -215,19 +216,24 @@ export class resource {
 
 /**
  * Translate bus address `addr` of a child of `bus` one level up through
- * bus's `ranges`. Returns the parent address, or 0xFFFF_FFFF_FFFF_FFFF
- * (OF_BAD_ADDR) when no range covers it.
+ * bus's "ranges" (CPU addresses), or its "dma-ranges" when `dma`.
+ * An empty property is the identity; an absent "ranges" means the bus is
+ * not translatable, an absent "dma-ranges" is taken as 1:1 (the parent
+ * buses of our boards carry none). Returns the parent address, or
+ * 0xFFFF_FFFF_FFFF_FFFF (OF_BAD_ADDR) when no range covers it.
  */
-function translate_one(fdt: usize, bus: i32, addr: u64): u64 {
-  const len = fdt_getprop_len(fdt, bus, "ranges");
-  if (len == 0) return addr; // empty ranges: identity
-  if (len < 0) return OF_BAD_ADDR;
-  const p = fdt_getprop(fdt, bus, "ranges", 0);
+function translate_one(fdt: usize, bus: i32, addr: u64, dma: bool = false): u64 {
+  const prop = dma ? "dma-ranges" : "ranges";
+  const len = fdt_getprop_len(fdt, bus, prop);
+  if (len == 0) return addr; // empty: identity
+  if (len < 0) return dma ? addr : OF_BAD_ADDR;
+  const p = fdt_getprop(fdt, bus, prop, 0);
   const parent = fdt_parent_offset(fdt, bus);
   const cac = fdt_address_cells(fdt, bus);
   const csc = fdt_size_cells(fdt, bus);
   const pac = fdt_address_cells(fdt, parent < 0 ? 0 : parent);
   const entry = (cac + pac + csc) * 4;
+  if (entry <= 0) return OF_BAD_ADDR;
   for (let off = 0; off + entry <= len; off += entry) {
     const child = fdt_read_number(p + <usize>off, cac);
     const par = fdt_read_number(p + <usize>(off + cac * 4), pac);
@@ -321,4 +327,56 @@ export function of_irq_context_target(node: i32, index: i32): i32 {
   const hart = <i32>fdt_getprop_u32(fdt, cpu, "reg", 0xffffffff);
   if (hart < 0) return -1;
   return (hart << 16) | (irq & 0xffff);
+}
+
+// --- DMA windows -------------------------------------------------------------------
+
+/**
+ * The DMA window of `node` (Linux of_dma_get_range): from the nearest
+ * ancestor bus with a non-empty `dma-ranges` (Devicetree spec 2.3.9: triplets
+ * of child-bus-address in the bus's #address-cells, parent-bus-address in
+ * its parent's #address-cells, length in the bus's #size-cells), the first
+ * triplet's parent address, carried up through the `dma-ranges` of the
+ * buses above (an empty or absent one is 1:1), and its length. Stores them
+ * as u64 at `base_out` and `size_out`. Returns 0, or -1 when no ancestor
+ * restricts DMA, or the property is malformed or cannot be carried up.
+ * Context: any, after early_init_dt_scan; lock-free.
+ */
+export function of_dma_get_range(node: i32, base_out: usize, size_out: usize): i32 {
+  const fdt = initial_boot_params;
+  if (fdt == 0 || node < 0) return -1;
+  for (let bus = fdt_parent_offset(fdt, node); bus >= 0; bus = fdt_parent_offset(fdt, bus)) {
+    if (fdt_getprop_len(fdt, bus, "dma-ranges") <= 0) continue; // absent, or empty (1:1): look further up
+    const parent = fdt_parent_offset(fdt, bus);
+    const cac = fdt_address_cells(fdt, bus);
+    const pac = fdt_address_cells(fdt, parent < 0 ? 0 : parent);
+    const csc = fdt_size_cells(fdt, bus);
+    const len = fdt_getprop_len(fdt, bus, "dma-ranges");
+    const p = fdt_getprop(fdt, bus, "dma-ranges", 0);
+    if (cac < 0 || pac < 0 || csc < 0 || p == 0 || (cac + pac + csc) * 4 > len) return -1;
+    let base = fdt_read_number(p + <usize>(cac * 4), pac);
+    const size = fdt_read_number(p + <usize>((cac + pac) * 4), csc);
+    for (let up = parent; up > 0; up = fdt_parent_offset(fdt, up)) {
+      base = translate_one(fdt, up, base, true);
+      if (base == OF_BAD_ADDR) return -1;
+    }
+    store<u64>(base_out, base);
+    store<u64>(size_out, size);
+    return 0;
+  }
+  return -1;
+}
+
+
+/**
+ * The window of the machine's DMA engine (the `kmemlab,dma-engine` node):
+ * what ZONE_DMA covers. Stores base and size (u64) at `base_out` and
+ * `size_out`. Returns 0, or -1 when the tree has no engine (QEMU virt) or
+ * no dma-ranges above it. Context: any, after early_init_dt_scan.
+ */
+export function of_dma_zone_window(base_out: usize, size_out: usize): i32 {
+  if (initial_boot_params == 0) return -1;
+  const node = of_find_compatible_node(-1, "kmemlab,dma-engine");
+  if (node < 0) return -1;
+  return of_dma_get_range(node, base_out, size_out);
 }

@@ -42,7 +42,7 @@
 import { pt_regs, PT_REGS_SIZE } from "../arch/ptrace";
 import { SSTATUS_SPIE, SSTATUS_SPP } from "../arch/csr";
 import { tp_read, ebreak, wfi, csrr_time } from "../arch/riscv";
-import { trap_self, set_trap_request_hook, set_irq_exit_hook, set_task_pid_hook, TRAP_REQ_SWITCH, TRAP_REQ_CAPTURE, TRAP_REQ_PREEMPT, dump_stack } from "../arch/traps";
+import { trap_self, set_trap_request_hook, set_irq_exit_hook, set_task_pid_hook, set_task_comm_hook, TRAP_REQ_SWITCH, TRAP_REQ_CAPTURE, TRAP_REQ_PREEMPT, dump_stack } from "../arch/traps";
 import { local_irq_save, local_irq_restore, irqs_disabled } from "../arch/irqflags";
 import { this_cpu, cpu_hot_of, smp_processor_id } from "../cpu";
 import { preempt_count, set_preempt_schedule_hook, in_atomic } from "../preempt";
@@ -146,6 +146,12 @@ let next_pid: i32 = 2;
 /** The running task of this CPU, or null before the scheduler starts. Context: any. */
 export function current(): task_struct { return changetype<task_struct>(this_cpu().current); }
 /** Its pid (0 for idle tasks), -1 before the scheduler. */
+/** The current task's name (Linux current->comm) as an AS string for %s; "swapper" before the scheduler runs. Context: any. */
+export function current_comm(): usize {
+  const t = this_cpu().current;
+  if (t == 0 || changetype<task_struct>(t).name == 0) return changetype<usize>("swapper");
+  return changetype<task_struct>(t).name;
+}
 export function current_pid(): i32 { const t = this_cpu().current; return t == 0 ? -1 : changetype<task_struct>(t).pid; }
 
 // --- runqueue lists (callers hold the rq lock) -----------------------------------------
@@ -350,6 +356,17 @@ export function wake_up_process(t: task_struct): bool {
 }
 
 /**
+ * Sleep `timeout` jiffies in TASK_UNINTERRUPTIBLE (Linux
+ * schedule_timeout_uninterruptible); before the scheduler runs, wait in
+ * WFI instead. Context: process context, may sleep.
+ */
+export function schedule_timeout_uninterruptible(timeout: u64): u64 {
+  if (!sched_running || this_cpu().current == 0) { jiffies_delay(timeout); return 0; }
+  set_current_state(TASK_UNINTERRUPTIBLE);
+  return schedule_timeout(timeout);
+}
+
+/**
  * Sleep until woken or for `timeout` jiffies; the caller sets its state
  * first (as in Linux). Returns the jiffies left (0 = the time ran out).
  * Context: process context, may sleep.
@@ -417,8 +434,10 @@ export function might_sleep_count(): i32 { return might_sleep_warnings; }
 export function might_sleep(what: string = ""): bool {
   if (!in_atomic()) return true;
   might_sleep_warnings++;
-  pr_err("BUG: sleeping function called from invalid context %s\n", changetype<usize>(what));
-  pr_err("in_atomic(): 1, irqs_disabled(): %d, pid: %d, preempt_count: %x\n", irqs_disabled() ? 1 : 0, current_pid(), preempt_count());
+  pr_err("BUG: sleeping function called from invalid context at %s\n", changetype<usize>(what));
+  pr_err("in_atomic(): %d, irqs_disabled(): %d, non_block: 0, pid: %d, name: %s\n", preempt_count() != 0 ? 1 : 0,
+    irqs_disabled() ? 1 : 0, current_pid(), current_comm());
+  pr_err("preempt_count: %x, expected: 0\n", preempt_count());
   dump_stack();
   return false;
 }
@@ -601,6 +620,7 @@ export function sched_init(): void {
   set_irq_exit_hook(sched_irq_exit);
   set_tick_hook(scheduler_tick);
   set_task_pid_hook(current_pid);
+  set_task_comm_hook(current_comm);
   set_preempt_schedule_hook(preempt_schedule);
   pr_info("sched: per-CPU round-robin, preemptive at %s; %d kernel threads of %d KiB\n",
     changetype<usize>("the tick"), MAX_KTHREADS, <i32>(THREAD_SIZE >> 10));

@@ -35,8 +35,9 @@
  * exceptions in AssemblyScript): it marks the case failed ("ASSERTION
  * FAILED") and returns false, and the case must return itself.
  */
-import { pr_info, pr_err } from "../printk";
+import { pr_info, pr_err, console_loglevel, set_console_loglevel, log_next_seq, log_read_record } from "../printk";
 import { scnprintf } from "../lib/vsprintf";
+import { bytes_starts_with } from "../lib/string";
 
 export const KUNIT_SUCCESS: i32 = 0;
 export const KUNIT_FAILURE: i32 = 1;
@@ -285,6 +286,7 @@ function run_suite(idx: i32, number: i32): void {
     }
     if (ran) {
       changetype<(t: kunit) => void>(load<usize>(c, 4))(test);
+      kunit_loud(); // a case that returned early while quiet
       if (exit != 0) changetype<(t: kunit) => void>(exit)(test);
     }
     if (test.status == KUNIT_SKIPPED) {
@@ -335,4 +337,38 @@ export function kunit_run_selected(want: (name: string) => bool): kunit_result {
     run_suite(i, number++);
   }
   return run_result;
+}
+
+// --- reports a case provokes on purpose -----------------------------------------------
+
+let quiet_saved_level: i32 = -1;
+const quiet_rec: usize = memory.data(192, 8);
+
+/**
+ * Send what the kernel prints from now on to the log ring only, not the
+ * console: a report a case provokes on purpose (a bad free, an allocation
+ * failure) would otherwise break the KTAP nesting. Returns the sequence
+ * number of the next record, for kunit_logged. Pair with kunit_loud.
+ */
+export function kunit_quiet(): u64 {
+  if (quiet_saved_level < 0) quiet_saved_level = console_loglevel;
+  set_console_loglevel(1);
+  return log_next_seq();
+}
+
+/** Undo kunit_quiet: the console level the case started with. */
+export function kunit_loud(): void {
+  if (quiet_saved_level < 0) return;
+  set_console_loglevel(quiet_saved_level);
+  quiet_saved_level = -1;
+}
+
+/** Log records since sequence `first` whose text starts with `prefix`. */
+export function kunit_logged(first: u64, prefix: string): i32 {
+  let n = 0;
+  for (let s = first; s < log_next_seq(); s++) {
+    const r = log_read_record(s, quiet_rec, 192);
+    if (r >= 0 && bytes_starts_with(quiet_rec, r >> 16, prefix)) n++;
+  }
+  return n;
 }

@@ -12,6 +12,12 @@ import { register_printk_tests } from "./printk_test";
 import { register_smp_tests } from "./smp_test";
 import { register_trap_tests } from "./trap_test";
 import { register_sched_tests } from "./sched_test";
+import { register_dma_tests } from "./dma_test";
+import { register_bootmem_tests } from "./bootmem_test";
+import { register_page_alloc_tests } from "./page_alloc_test";
+import { register_page_stress_tests } from "./page_stress_test";
+import { register_gfp_tests } from "./gfp_test";
+import { register_highmem_tests } from "./highmem_test";
 import { cmdline_find, cmdline_val_ptr, cmdline_val_len, cmdline_get_bool, list_contains } from "../cmdline";
 import { bytes_eq_str } from "../lib/string";
 import { pr_info, pr_err } from "../printk";
@@ -28,6 +34,12 @@ export function register_all_suites(): void {
   register_smp_tests();
   register_trap_tests();
   register_sched_tests();
+  register_dma_tests();
+  register_bootmem_tests();
+  register_page_alloc_tests();
+  register_page_stress_tests();
+  register_gfp_tests();
+  register_highmem_tests();
   if (cmdline_get_bool("selftest_fail", false)) {
     kunit_suite("selftest_fail", KUNIT_SUITE_ALWAYS);
     kunit_case("deliberate_failure", deliberate_failure);

@@ -104,6 +104,15 @@ describe.skipIf(missing('opensbi') !== undefined)('failure paths (behind OpenSBI
     expect(trace.join('\n')).toMatch(/kernel\/init\/main\.ts/);
   });
 
+  it('bootmem_fail=1: an alloc_bootmem that cannot be met says so and panics', () => {
+    const r = run('opensbi', 1, 'selftest=bootmem bootmem_fail=1')!;
+    expect(r.stop).toBe('exit');
+    expect(r.exit?.kind).toBe('fail');
+    expect(r.console).toMatch(/bootmem alloc of 1099511627776 bytes failed!\r?\nKernel panic - not syncing: Out of memory\r?\n/);
+    const trace = callTrace(r.console).map((pc) => symbolize(kernel.image!, pc));
+    expect(trace.join('\n')).toMatch(/kernel\/mm\/memblock\.ts/);
+  });
+
   it('oops_on_boot=1 prints an oops with every register and the faulting place, then panics', () => {
     const r = run('opensbi', 2, 'oops_on_boot=1')!;
     expect(r.exit?.kind).toBe('fail');

@@ -1,0 +1,315 @@
+/**
+ * Kernel page tables of the last GiB (Sv39 root slot 511): the PTE format,
+ * level-0 tables for pkmap and fixmap, and TLB flushing (Linux
+ * arch/riscv/include/asm/pgtable*.h, mm/tlbflush.c).
+ *
+ * Sv39 PTE (privileged spec 1.12, §4.4.1):
+ *
+ *    63   54 53        10 9   8 7 6 5 4 3 2 1 0
+ *   ┌───────┬────────────┬─────┬─┬─┬─┬─┬─┬─┬─┬─┐
+ *   │   0   │    PPN     │ RSW │D│A│G│U│X│W│R│V│
+ *   └───────┴────────────┴─────┴─┴─┴─┴─┴─┴─┴─┴─┘
+ *   R = W = X = 0 with V: a pointer to the next level; any of R/W/X: a leaf.
+ *
+ * Every hart runs on the same root table (early_pg_dir, set up by the
+ * toolchain's entry stub), so a kernel PTE written here is the same for all
+ * of them; only their TLBs differ. The last GiB hangs off one level-1
+ * table, early_pgd_l1 (arch/early_ioremap.ts), which we take over rather
+ * than replace: its 2 MiB device leaves stay where they are.
+ *
+ *   satp ─► early_pg_dir                early_pgd_l1 (VA ≥ 0xFFFF_FFFF_C000_0000)
+ *           [510] 1 GiB linear map      [384 …]  2 MiB device leaves (early I/O)
+ *           [511] ────────────────────► [448]    ─► pte table: pkmap, 512 × 4 KiB
+ *                                       [449]       (hole: a guard)
+ *                                       [450]    ─► pte table: fixmap, top half of
+ *                                       [451]    ─► pte table:   the kmap_local slots
+ *
+ * Level-0 tables come from a static pool (no page allocator may be relied
+ * on when kmap_init runs), sized for exactly the pkmap and fixmap areas;
+ * pgtable_populate() fills the level-1 entries once at boot, so later PTE
+ * writes never allocate. Kernel leaves are global (G) and are created with
+ * A and D set: hardware that does not update A/D itself (the spec allows
+ * it to fault instead, Svade) never traps on them, and hardware that does
+ * (our MMU, QEMU) never writes them.
+ *
+ * TLB flushing. A PTE that goes from valid to invalid (or changes its
+ * target) must be fenced on every hart that may hold it:
+ *   - flush_tlb_kernel_page(va): sfence.vma va on this hart only (the
+ *     kmap_local slots: only their own CPU ever touches them);
+ *   - flush_tlb_kernel_range(start, end): every online CPU, through IPIs
+ *     (on_each_cpu with wait), as Linux's generic flush_tlb_kernel_range
+ *     does on arches that shoot down by IPI (and riscv when the irqchip
+ *     has IPIs, riscv_use_ipi_for_rfence). We do not use the SBI RFENCE
+ *     extension (remote_sfence_vma): it costs the same M-mode IPI round
+ *     trip, needs SBI v0.2+, and the IPI path is one code path on every
+ *     firmware that the tests can count (tlb_flush_ipis per CPU). Ranges
+ *     over TLB_FLUSH_ALL_THRESHOLD pages are flushed whole (sfence.vma x0),
+ *     as Linux's tlb_flush_all_threshold.
+ * A PTE that goes from invalid to valid is fenced locally only: the spec
+ * allows a hart to cache invalid entries, but neither QEMU nor our MMU do,
+ * and no CPU touches a free slot's address. The IPI path may wait while the
+ * caller holds a spinlock taken without _irqsave: CPUs spinning on it still
+ * take the IPI. Never call it with interrupts off while another CPU may be
+ * spinning with interrupts off.
+ *
+ * Context: pgtable_populate at boot (one CPU, before SMP); the PTE helpers
+ * from any context (the caller serialises writes to one PTE: kmap_lock, or
+ * the owning CPU for fixmap slots); flush_tlb_kernel_range from process
+ * context or with interrupts off, not from an interrupt handler.
+ */
+import { sfence_vma, sfence_vma_all } from "./riscv";
+import { early_pgd_l1, current_pgd } from "./early_ioremap";
+import { PAGE_SHIFT, PAGE_SIZE, PMD_SIZE, PKMAP_SIZE, FIXADDR_SIZE, NR_CPUS, vaddr, __pa, __va } from "./layout";
+import { on_each_cpu } from "../smp";
+import { smp_processor_id } from "../cpu";
+import { spinlock_t, SPINLOCK_SIZE, spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock";
+import { pr_err } from "../printk";
+
+// --- the PTE (privileged spec §4.4.1) ---------------------------------------------
+
+export const PTE_V: u64 = 1 << 0;
+export const PTE_R: u64 = 1 << 1;
+export const PTE_W: u64 = 1 << 2;
+export const PTE_X: u64 = 1 << 3;
+export const PTE_U: u64 = 1 << 4;
+export const PTE_G: u64 = 1 << 5;
+export const PTE_A: u64 = 1 << 6;
+export const PTE_D: u64 = 1 << 7;
+/** The PPN field starts at bit 10 (Linux _PAGE_PFN_SHIFT). */
+export const PTE_PPN_SHIFT: u64 = 10;
+/** PPN[2:0]: 44 bits. */
+export const PTE_PPN_MASK: u64 = ((<u64>1 << 44) - 1) << PTE_PPN_SHIFT;
+export const PTE_LEAF: u64 = PTE_R | PTE_W | PTE_X;
+
+/** Protections (Linux PAGE_KERNEL, PAGE_KERNEL_RO; kmap_prot = PAGE_KERNEL). */
+export const PAGE_KERNEL: u64 = PTE_V | PTE_R | PTE_W | PTE_G | PTE_A | PTE_D;
+export const PAGE_KERNEL_RO: u64 = PTE_V | PTE_R | PTE_G | PTE_A;
+
+/** Entries per table, and the VA bits each level indexes (VPN[2], VPN[1], VPN[0]). */
+export const PTRS_PER_PTE: u64 = 512;
+// @ts-ignore: decorator
+@inline function vpn(va: u64, level: u64): usize { return <usize>((va >> (PAGE_SHIFT + 9 * level)) & 511); }
+
+// @ts-ignore: decorator
+@inline export function pfn_pte(pfn: u64, prot: u64): u64 { return (pfn << PTE_PPN_SHIFT) | prot; }
+// @ts-ignore: decorator
+@inline export function pte_pfn(pte: u64): u64 { return (pte & PTE_PPN_MASK) >> PTE_PPN_SHIFT; }
+// @ts-ignore: decorator
+@inline export function pte_none(pte: u64): bool { return pte == 0; }
+// @ts-ignore: decorator
+@inline export function pte_present(pte: u64): bool { return (pte & PTE_V) != 0; }
+// @ts-ignore: decorator
+@inline export function pte_leaf(pte: u64): bool { return (pte & PTE_V) != 0 && (pte & PTE_LEAF) != 0; }
+/** The kernel pointer of the table a non-leaf PTE points to (tables live in the linear map). */
+// @ts-ignore: decorator
+@inline function pte_table(pte: u64): usize { return __va(pte_pfn(pte) << PAGE_SHIFT); }
+
+// --- the level-0 table pool -------------------------------------------------------
+
+/** Tables for the pkmap and fixmap areas: one per 2 MiB they span. */
+export const KERNEL_PTE_TABLES: i32 = <i32>((PKMAP_SIZE + PMD_SIZE - 1) / PMD_SIZE + (FIXADDR_SIZE + PMD_SIZE - 1) / PMD_SIZE);
+const pte_pool: usize = memory.data(KERNEL_PTE_TABLES * 4096, 4096);
+let pte_pool_used: i32 = 0;
+const pgtable_lock = changetype<spinlock_t>(memory.data(SPINLOCK_SIZE, 16));
+
+/** Tables handed out so far (for tests and reports). */
+export function kernel_pte_tables_used(): i32 { return pte_pool_used; }
+
+/** Is `va` in the last GiB (root slot 511, our level-1 table)? */
+// @ts-ignore: decorator
+@inline function in_slot511(va: u64): bool { return (va >> 30) == 0x3_FFFF_FFFF; }
+
+/**
+ * Make root slot 511 point at early_pgd_l1, as early_ioremap would (it may
+ * have run already: then this changes nothing). Context: boot, one CPU.
+ */
+export function pgtable_kernel_init(): void {
+  const slot = current_pgd() + 511 * 8;
+  if ((load<u64>(slot) & PTE_V) == 0) {
+    memory.fill(early_pgd_l1, 0, 4096);
+    store<u64>(slot, pfn_pte(__pa(early_pgd_l1) >> PAGE_SHIFT, PTE_V));
+    sfence_vma_all();
+  }
+}
+
+/**
+ * The level-1 entry of `va` (a pointer into early_pgd_l1), or 0 when `va`
+ * is outside root slot 511.
+ */
+function pmd_offset_kernel(va: u64): usize {
+  if (!in_slot511(va)) return 0;
+  return early_pgd_l1 + vpn(va, 1) * 8;
+}
+
+/**
+ * Pointer to the level-0 PTE that maps `va`, with `alloc`: taking a table
+ * from the pool when there is none yet. Returns 0 when `va` is outside slot
+ * 511, covered by a 2 MiB leaf (early I/O), or the pool is empty.
+ */
+function pte_offset(va: u64, alloc: bool): usize {
+  const pmd = pmd_offset_kernel(va);
+  if (pmd == 0) return 0;
+  let e = load<u64>(pmd);
+  if (pte_leaf(e)) return 0;
+  if (!pte_present(e)) {
+    if (!alloc) return 0;
+    const flags = spin_lock_irqsave(pgtable_lock);
+    e = load<u64>(pmd);
+    if (!pte_present(e)) {
+      if (pte_pool_used >= KERNEL_PTE_TABLES) {
+        spin_unlock_irqrestore(pgtable_lock, flags);
+        return 0;
+      }
+      const table = pte_pool + <usize>pte_pool_used * 4096;
+      pte_pool_used++;
+      memory.fill(table, 0, 4096);
+      e = pfn_pte(__pa(table) >> PAGE_SHIFT, PTE_V);
+      store<u64>(pmd, e);
+      // A new non-leaf entry: no hart can hold a translation through it yet
+      // (none existed), so no fence is needed beyond ordering, given by the
+      // unlock's release.
+    }
+    spin_unlock_irqrestore(pgtable_lock, flags);
+  }
+  return pte_table(e) + vpn(va, 0) * 8;
+}
+
+/** Pointer to the PTE of `va` (Linux pte_offset_kernel), 0 when no level-0 table maps it. Context: any. */
+export function pte_offset_kernel(va: u64): usize { return pte_offset(va, false); }
+
+/**
+ * Give [start, end) level-0 tables (Linux's page-table preallocation for
+ * pkmap and fixmap). Returns 0, or -12 (-ENOMEM) when the pool ran out or
+ * -22 (-EINVAL) when the range is not ours (outside slot 511, or a 2 MiB
+ * leaf there). Context: boot, one CPU.
+ */
+export function pgtable_populate(start: u64, end: u64): i32 {
+  for (let va = start & ~(PMD_SIZE - 1); va < end; va += PMD_SIZE) {
+    if (pte_offset(va, true) != 0) continue;
+    const pmd = pmd_offset_kernel(va);
+    if (pmd == 0 || pte_leaf(load<u64>(pmd))) return -22;
+    return -12;
+  }
+  return 0;
+}
+
+/**
+ * Map the page at `va` to physical `pa` with protection `prot` (PTE_* bits,
+ * usually PAGE_KERNEL). No TLB flush: the PTE was empty (or the caller
+ * flushes). Returns 0, -22 (-EINVAL: not a page-aligned slot-511 address
+ * outside the 2 MiB leaves) or -12 (-ENOMEM: no table left). Context: any;
+ * the caller owns the PTE.
+ */
+export function set_pte_kernel(va: u64, pa: u64, prot: u64): i32 {
+  if ((va & (<u64>PAGE_SIZE - 1)) != 0 || (pa & (<u64>PAGE_SIZE - 1)) != 0) return -22;
+  const ptep = pte_offset(va, true);
+  if (ptep == 0) return pmd_offset_kernel(va) == 0 || pte_leaf(load<u64>(pmd_offset_kernel(va))) ? -22 : -12;
+  store<u64>(ptep, pfn_pte(pa >> PAGE_SHIFT, prot | PTE_V));
+  return 0;
+}
+
+/**
+ * Clear the PTE of `va` and return what it held (0 when it had no table or
+ * was empty). The caller flushes the TLBs. Context: any; the caller owns
+ * the PTE.
+ */
+export function clear_pte_kernel(va: u64): u64 {
+  const ptep = pte_offset(va, false);
+  if (ptep == 0) return 0;
+  const old = load<u64>(ptep);
+  store<u64>(ptep, 0);
+  return old;
+}
+
+/**
+ * Walk the tables the CPU uses (satp's root) for `va` and return the leaf
+ * PTE that maps it, at whatever level (a 1 GiB leaf for the linear map, a
+ * 2 MiB leaf for early I/O, a 4 KiB one for pkmap / fixmap), or 0 when
+ * nothing maps it. Context: any.
+ */
+export function pte_lookup(va: u64): u64 {
+  let table = current_pgd();
+  for (let level: u64 = 2; ; level--) {
+    const e = load<u64>(table + vpn(va, level) * 8);
+    if (!pte_present(e)) return 0;
+    if (pte_leaf(e)) return e;
+    if (level == 0) return 0;
+    table = pte_table(e);
+  }
+  return 0;
+}
+
+/**
+ * The physical address `va` translates to (the walk of pte_lookup, with
+ * superpage offsets), or U64.MAX_VALUE when unmapped. Context: any.
+ */
+export function kernel_virt_to_phys(va: u64): u64 {
+  let table = current_pgd();
+  for (let level: u64 = 2; ; level--) {
+    const e = load<u64>(table + vpn(va, level) * 8);
+    if (!pte_present(e)) return U64.MAX_VALUE;
+    if (pte_leaf(e)) {
+      const span = (<u64>1) << (PAGE_SHIFT + 9 * level);
+      return ((pte_pfn(e) << PAGE_SHIFT) & ~(span - 1)) | (va & (span - 1));
+    }
+    if (level == 0) return U64.MAX_VALUE;
+    table = pte_table(e);
+  }
+  return U64.MAX_VALUE;
+}
+
+// --- TLB ---------------------------------------------------------------------------
+
+/** Ranges longer than this many pages are flushed whole (Linux tlb_flush_all_threshold). */
+export const TLB_FLUSH_ALL_THRESHOLD: u64 = 64;
+
+/** Counters: flush_tlb_kernel_range calls, and the flushes each CPU ran for them. */
+const tlb_range_flushes: usize = memory.data(8, 8);
+const tlb_flush_ipis: usize = memory.data(NR_CPUS * 8, 8);
+export function tlb_range_flush_count(): u64 { return atomic.load<u64>(tlb_range_flushes); }
+/** Range flushes CPU `cpu` has carried out (its own and those asked by others). */
+export function tlb_flush_count_of(cpu: i32): u64 { return atomic.load<u64>(tlb_flush_ipis + <usize>cpu * 8); }
+
+/** sfence.vma for one kernel page on this hart (Linux local_flush_tlb_kernel_page). Context: any. */
+export function flush_tlb_kernel_page(va: u64): void {
+  sfence_vma(va, 0);
+}
+
+/** Local part of a range flush; `arg` = start page (wasm address) | pages << 32. */
+function do_flush_tlb_kernel_range(arg: u64): void {
+  const pages = arg >> 32;
+  if (pages > TLB_FLUSH_ALL_THRESHOLD) {
+    sfence_vma_all();
+  } else {
+    let va = vaddr(<usize><u32>arg);
+    for (let i: u64 = 0; i < pages; i++, va += PAGE_SIZE) sfence_vma(va, 0);
+  }
+  atomic.add<u64>(tlb_flush_ipis + <usize>smp_processor_id() * 8, 1);
+}
+
+/**
+ * Flush the kernel translations of [start, end) on every online CPU and
+ * return when all have done so (IPIs, see the note above). Both ends are
+ * 64-bit virtual addresses in the kernel window. Context: process context
+ * or interrupts off; not from an interrupt handler; may be called with a
+ * non-irqsave spinlock held. Never fails.
+ */
+export function flush_tlb_kernel_range(start: u64, end: u64): void {
+  const first = start & ~(<u64>PAGE_SIZE - 1);
+  if (end <= first) return;
+  let pages = (end - first + PAGE_SIZE - 1) >> PAGE_SHIFT;
+  if (pages > 0xFFFF_FFFF) pages = 0xFFFF_FFFF;
+  atomic.add<u64>(tlb_range_flushes, 1);
+  on_each_cpu(do_flush_tlb_kernel_range, (pages << 32) | (first & 0xFFFF_FFFF), true);
+}
+
+/** Flush every kernel translation on every online CPU. Context: as flush_tlb_kernel_range. */
+export function flush_tlb_all(): void {
+  atomic.add<u64>(tlb_range_flushes, 1);
+  on_each_cpu(do_flush_tlb_kernel_range, (<u64>0xFFFF_FFFF) << 32, true);
+}
+
+/** Report a kernel page-table problem (for callers that found an impossible PTE). */
+export function pgtable_bad(what: string, va: u64, pte: u64): void {
+  pr_err("pgtable: %s: va %#lx pte %#lx\n", changetype<usize>(what), va, pte);
+}
