@@ -3,7 +3,8 @@
  * thresholds. 1) interpreter MIPS on a CPU-bound bare-metal guest and the
  * ratio against qemu-system-riscv64 (TCG) running the same ELF, when QEMU is
  * installed; 2) instructions and time for Debian's OpenSBI to boot to an
- * S-mode payload, when it is installed.
+ * S-mode payload, when it is installed; 3) the page allocator: guest
+ * instructions per alloc+free pair on its paths (bench/page_alloc.ts).
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { Machine } from '../emulator/machine/machine.js';
 import { writeElf64 } from '../tests/helpers/elf_writer.js';
 import { cpuLoopSource } from './guest.js';
 import { sbiPayloadSource } from '../tests/helpers/sbi_payload.js';
+import { pageAllocBench } from './page_alloc.js';
 
 const FW_JUMP = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
 const ITERATIONS = Number(process.env.KMEMLAB_BENCH_ITERS ?? 4_000_000);
@@ -96,3 +98,4 @@ function bootBench(): void {
 console.log(`kmemlab benchmark (node ${process.version}, ${new Date().toISOString()})`);
 cpuBench();
 bootBench();
+await pageAllocBench();
