@@ -76,6 +76,7 @@ export function rawImage(bytes: Uint8Array, paddr: number, fileName = 'raw image
     entry: BigInt(paddr),
     segments: [{ paddr, vaddr: BigInt(paddr), data: bytes, memsz: bytes.length, flags: PF_R | PF_W | PF_X }],
     symbols: new Map(),
+    functions: [],
   };
 }
 

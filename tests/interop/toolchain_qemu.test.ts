@@ -7,12 +7,13 @@
  * gdb-multiarch loads their symbols.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBareProgram } from '../../toolchain/build.js';
 import { helloExpected } from '../toolchain/link_helpers.js';
+import { makeScratchTree } from '../toolchain/scratch_tree.js';
 
 const ROOT = join(__dirname, '../..');
 const CLI = join(ROOT, 'dist/kmemlab.js');
@@ -42,12 +43,7 @@ beforeAll(async () => {
   // The tests' minimal firmware and kernel, built by `kmemlab build` in a scratch tree.
   const root = join(dir, 'tree');
   mkdirSync(root);
-  cpSync(join(ROOT, 'asconfig.json'), join(root, 'asconfig.json'));
-  for (const d of ['kernel', 'firmware']) {
-    mkdirSync(join(root, d));
-    cpSync(join(ROOT, 'tests/toolchain/programs', `${d}_min.ts`), join(root, d, 'main.ts'));
-  }
-  symlinkSync(join(ROOT, 'toolchain'), join(root, 'toolchain'));
+  makeScratchTree(root);
   const r = spawnSync('node', [CLI, 'build', '--root', root], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   images['firmware'] = join(root, 'build/firmware.elf');

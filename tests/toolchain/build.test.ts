@@ -6,7 +6,7 @@
  * rebuilding on a change, one clear line per error with exit code 2, and the
  * two images booting together on the Machine.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { parseElf } from '../../emulator/machine/elf.js';
 import { LAYOUTS } from '../../toolchain/link.js';
 import { readLineTable } from '../../toolchain/elf_writer.js';
 import { runImages } from './link_helpers.js';
+import { makeScratchTree } from './scratch_tree.js';
 
 const ROOT = join(__dirname, '../..');
 let root = '';
@@ -37,18 +38,7 @@ function edit(rel: string, f: (s: string) => string): void {
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'kmemlab-build-'));
   out = join(root, 'build');
-  cpSync(join(ROOT, 'asconfig.json'), join(root, 'asconfig.json'));
-  // The minimal kernel and firmware of the tests, not the repository's (which grow with the project).
-  for (const d of ['kernel', 'firmware']) {
-    mkdirSync(join(root, d));
-    cpSync(join(__dirname, 'programs', `${d}_min.ts`), join(root, d, 'main.ts'));
-  }
-  symlinkSync(join(ROOT, 'toolchain'), join(root, 'toolchain'));
-  // The kernel target's asc transform (KUNIT_* failure texts), and the
-  // packages it imports, resolved from the root as in the repository.
-  mkdirSync(join(root, 'kernel', 'test'));
-  cpSync(join(ROOT, 'kernel', 'test', 'kunit_transform.mjs'), join(root, 'kernel', 'test', 'kunit_transform.mjs'));
-  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+  makeScratchTree(root);
 });
 
 describe('kmemlab build', () => {
