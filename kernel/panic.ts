@@ -67,7 +67,7 @@ export function WARN_ON(cond: bool, what: string = ""): bool {
     pr_warn("------------[ cut here ]------------\n");
     pr_warn("WARNING: CPU: %d: %s\n", smp_processor_id(), changetype<usize>(what));
     dump_stack();
-    pr_emerg("---[ end trace 0000000000000000 ]---\n");
+    pr_warn("---[ end trace 0000000000000000 ]---\n");
   }
   return cond;
 }

@@ -12,6 +12,8 @@
  *   (bootmem early tests)   when selftest= asks for the bootmem suite
  *   free_area_init          memory map (struct page arrays) and zones
  *   memblock_free_all       free pages → buddy; watermarks
+ *   kmem_cache_init         the slab allocator: the descriptor cache, the
+ *                           kmalloc caches (mm/slub.ts, mm/kmalloc.ts)
  *
  * Context: boot CPU, before SMP, once.
  */
@@ -24,6 +26,7 @@ import {
 } from "./memblock";
 import { free_area_init, memblock_free_all, totalram_pages, totalhigh_pages, nr_free_pages } from "./page_alloc";
 import { node_zone, zone_end_pfn } from "./mmzone";
+import { kmem_cache_init } from "./kmalloc";
 import { MAX_NR_ZONES } from "./gfp";
 import { cmdline_find, cmdline_val_ptr, cmdline_val_len } from "../cmdline";
 import { bytes_eq_str } from "../lib/string";
@@ -85,6 +88,7 @@ export function mm_init(dtb_pa: u64): void {
   pr_info("Memory: %luK/%luK available (%luK kernel code and data, %luK reserved, %luK highmem)\n",
     nr_free_pages() << (PAGE_SHIFT - 10), memblock_phys_mem_size() >> 10, (kernel_image_end - KERNEL_PHYS_BASE) >> 10,
     (memblock_phys_mem_size() - (freed << PAGE_SHIFT)) >> 10, totalhigh_pages << (PAGE_SHIFT - 10));
+  kmem_cache_init();
 }
 
 function print_zone_ranges(): void {

@@ -21,6 +21,25 @@
  *               +28  virtual    highmem: kmap address while mapped, else 0
  *                               (Linux's WANT_PAGE_VIRTUAL)
  *
+ * The slab allocator (mm/slub.ts) reuses the fields of the blocks it owns
+ * (Linux struct slab, mm/slab.h, overlaid on struct page), so struct page
+ * stays 32 bytes:
+ *
+ *   slab head page  (PG_slab | PG_head)
+ *                +8  slab_list  lru_next/lru_prev: the node's partial or full list
+ *               +16  private_   the block's order, as the page allocator set it (kept)
+ *               +20  slab_cache page_type's place: the kmem_cache (0 again before
+ *                               the block goes back: it must not look PageBuddy)
+ *               +26  counters   cpu and _pad's place, one u16: inuse (bits 0-14),
+ *                               frozen (bit 15: a CPU's slab, on no list)
+ *               +28  freelist   virtual's place: the first free object (slab pages
+ *                               are never highmem, so page_address never reads it)
+ *   slab tail page  (PG_slab without PG_head; order > 0)
+ *               +28  compound head   the head page (Linux compound_head)
+ *   large kmalloc   (PG_head, page_type = PAGE_TYPE_LARGE_KMALLOC): kmalloc
+ *                   blocks above 8 KiB, straight from the page allocator; the
+ *                   order stays in private_ (ksize and kfree read it)
+ *
  * Lowmem pages are always mapped: page_address(page) = __va(pfn << 12) (the
  * linear map). A highmem page has a kernel address only while kmap()ed
  * (mm/highmem.ts sets `virtual`); page_address() of an unmapped one is 0
@@ -54,10 +73,19 @@ export const PG_highmem: u32 = 1 << 1;    // in ZONE_HIGHMEM: not permanently ma
 export const PG_pcp: u32 = 1 << 2;        // on a per-CPU list (free, but not in the buddy lists)
 export const PG_head: u32 = 1 << 3;       // first page of an allocated block of order > 0 (order in private_)
 export const PG_dma_zone: u32 = 1 << 4;   // in ZONE_DMA (for a report; zone_id is authoritative)
-export const PG_slab: u32 = 1 << 5;       // owned by the slab allocator (later)
+export const PG_slab: u32 = 1 << 5;       // owned by the slab allocator (mm/slub.ts): the slab fields above apply
 
 /** page_type value of the page that heads a free buddy block (Linux PG_buddy as a page type). */
 export const PAGE_TYPE_BUDDY: u32 = 0xf000_0080;
+/** page_type value of the head of a kmalloc block above KMALLOC_MAX_CACHE_SIZE (later Linux's PGTY_large_kmalloc). */
+export const PAGE_TYPE_LARGE_KMALLOC: u32 = 0xf000_0800;
+
+/** Offsets of the slab fields overlaid on struct page (see the note). */
+export const SLAB_LIST_OFFSET: usize = 8;
+export const SLAB_CACHE_OFFSET: usize = 20;
+export const SLAB_COUNTERS_OFFSET: usize = 26;
+export const SLAB_FREELIST_OFFSET: usize = 28;
+export const SLAB_HEAD_OFFSET: usize = 28;
 
 export const MAX_MEM_SECTIONS: i32 = 8;
 

@@ -72,6 +72,7 @@ import { smp_processor_id } from "../cpu";
 import { on_each_cpu } from "../smp";
 import { pr_err, pr_warn, pr_info, pr_cont } from "../printk";
 import { scnprintf } from "../lib/vsprintf";
+import { should_fail_alloc_page } from "./failslab";
 import { dump_stack } from "../arch/traps";
 import { might_sleep, schedule_timeout_uninterruptible, current_comm } from "../sched/core";
 import { LIST_HEAD_SIZE, INIT_LIST_HEAD, list_empty, list_next, list_prev, list_add, list_add_tail, list_del_init } from "../lib/list";
@@ -446,6 +447,7 @@ export function __alloc_pages(gfp: gfp_t, order: u32, nid: i32): page {
     if ((gfp & __GFP_NOWARN) == 0) pr_warn("page allocation for node %d: no such node (%d online)\n", nid, nr_online_nodes);
     return changetype<page>(0);
   }
+  if (should_fail_alloc_page(gfp, order)) return changetype<page>(0); // fail_page_alloc= (Linux prepare_alloc_pages)
   const can_sleep = gfpflags_allow_blocking(gfp);
   if (can_sleep) might_sleep("mm/page_alloc.ts (__alloc_pages)");
   const highest = gfp_zone(gfp);

@@ -41,6 +41,10 @@
  *   MemFree:          511996 kB
  *   MemAvailable:     507716 kB
  *   …
+ *   # cat /proc/slabinfo         version 2.1, one row per cache, newest first
+ *   slabinfo - version: 2.1      (mm/slub.ts print_slabinfo_body: Linux's
+ *   # name  <active_objs> …      cache_show printf, tunables 0 as SLUB's)
+ *   kmalloc-8192   0   0   8192    4    8 : tunables    0    0    0 : slabdata …
  *
  * What is left out of Linux's output, for want of the thing it counts: the
  * "per-node stats" block of the first populated zone (LRU and page-cache
@@ -89,6 +93,7 @@ import {
   PCP_COUNT, PCP_HIGH, PCP_BATCH,
 } from "./mmzone";
 import { drain_all_pages, totalram_pages, totalhigh_pages } from "./page_alloc";
+import { print_slabinfo_body } from "./slub";
 
 /** One formatted line (buddyinfo's is 22 + 11 · 7 = 99 characters). */
 const LINE_SIZE: i32 = 256;
@@ -218,7 +223,17 @@ export function print_meminfo(): void {
 }
 
 /**
- * Print the reports `report=buddyinfo,zoneinfo,meminfo` asks for (any
+ * /proc/slabinfo, version 2.1 (Linux mm/slab_common.c slab_show): one row
+ * per cache, newest first; the numbers are mm/slub.ts's get_slabinfo.
+ * Context: process context (takes the cache list and node locks briefly).
+ */
+export function print_slabinfo(): void {
+  print_header("slabinfo");
+  print_slabinfo_body();
+}
+
+/**
+ * Print the reports `report=buddyinfo,zoneinfo,meminfo,slabinfo` asks for (any
  * subset, in the order given), after draining every CPU's page lists. An
  * unknown name is reported with pr_err and skipped. Does nothing without
  * report=. Context: process context, interrupts on (see the note).
@@ -237,7 +252,8 @@ export function mm_reports_from_cmdline(): void {
     if (bytes_eq_str(item, e - i, "buddyinfo")) print_buddyinfo();
     else if (bytes_eq_str(item, e - i, "zoneinfo")) print_zoneinfo();
     else if (bytes_eq_str(item, e - i, "meminfo")) print_meminfo();
-    else if (e > i) pr_err("report: no report named '%.*pz' (buddyinfo, zoneinfo, meminfo)\n", e - i, item);
+    else if (bytes_eq_str(item, e - i, "slabinfo")) print_slabinfo();
+    else if (e > i) pr_err("report: no report named '%.*pz' (buddyinfo, zoneinfo, meminfo, slabinfo)\n", e - i, item);
     i = e + 1;
   }
 }

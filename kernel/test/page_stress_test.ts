@@ -41,6 +41,7 @@
  *
  * Context: the cases run in init on CPU 0 and sleep while the threads work.
  */
+import { prandom_seed, prandom_u64, PRANDOM_STATE_SIZE } from "../lib/prandom";
 import { kunit, kunit_suite, kunit_case, kunit_skip, KUNIT_EXPECT_EQ, KUNIT_EXPECT_GE, KUNIT_EXPECT_LE, KUNIT_ASSERT_TRUE,
   KUNIT_ASSERT_EQ } from "./ktap";
 import { buddy_snapshot, expect_same_state } from "./page_alloc_test";
@@ -88,7 +89,7 @@ const WM_HEADROOM: u64 = 200;
 const MAX_REPORTS: u64 = 4;
 
 const held_area: usize = memory.data(<i32>(<usize>NR_CPUS * <usize>HELD_MAX * ENTRY), 8);
-const rng_area: usize = memory.data(NR_CPUS * 8, 8);
+const rng_area: usize = memory.data(PRANDOM_STATE_SIZE, 8);
 /** Per CPU: the lowest free_pages of the watermark zone seen after an allocation. */
 const min_free_area: usize = memory.data(NR_CPUS * 8, 8);
 
@@ -126,24 +127,8 @@ const go: usize = memory.data(4, 4);
 
 // --- per-CPU generator ---------------------------------------------------------------------------
 
-function rng_seed(cpu: i32, salt: u64): void {
-  // Distinct, non-zero, deterministic: the CPU number through a 64-bit mix.
-  let x = (<u64>(cpu + 1) * 0x9E37_79B9_7F4A_7C15) ^ salt;
-  x ^= x >> 31;
-  if (x == 0) x = 0x2545_F491_4F6C_DD1D;
-  store<u64>(rng_area + (<usize>cpu << 3), x);
-}
-
-/** xorshift64 (Marsaglia 2003). */
-function rnd(cpu: i32): u64 {
-  const p = rng_area + (<usize>cpu << 3);
-  let x = load<u64>(p);
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  store<u64>(p, x);
-  return x;
-}
+function rng_seed(cpu: i32, salt: u64): void { prandom_seed(rng_area, cpu, salt); }
+function rnd(cpu: i32): u64 { return prandom_u64(rng_area, cpu); }
 
 // --- ownership bitmap ----------------------------------------------------------------------------
 

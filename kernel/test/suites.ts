@@ -18,6 +18,10 @@ import { register_page_alloc_tests } from "./page_alloc_test";
 import { register_page_stress_tests } from "./page_stress_test";
 import { register_gfp_tests } from "./gfp_test";
 import { register_highmem_tests } from "./highmem_test";
+import { register_slab_tests } from "./slab_test";
+import { register_kmalloc_tests } from "./kmalloc_test";
+import { register_mempool_tests } from "./mempool_test";
+import { register_slab_stress_tests } from "./slab_stress_test";
 import { cmdline_find, cmdline_val_ptr, cmdline_val_len, cmdline_get_bool, list_contains } from "../cmdline";
 import { bytes_eq_str } from "../lib/string";
 import { pr_info, pr_err } from "../printk";
@@ -40,6 +44,10 @@ export function register_all_suites(): void {
   register_page_stress_tests();
   register_gfp_tests();
   register_highmem_tests();
+  register_slab_tests();
+  register_kmalloc_tests();
+  register_mempool_tests();
+  register_slab_stress_tests();
   if (cmdline_get_bool("selftest_fail", false)) {
     kunit_suite("selftest_fail", KUNIT_SUITE_ALWAYS);
     kunit_case("deliberate_failure", deliberate_failure);
