@@ -4,7 +4,9 @@
  * ratio against qemu-system-riscv64 (TCG) running the same ELF, when QEMU is
  * installed; 2) instructions and time for Debian's OpenSBI to boot to an
  * S-mode payload, when it is installed; 3) the page allocator: guest
- * instructions per alloc+free pair on its paths (bench/page_alloc.ts).
+ * instructions per alloc+free pair on its paths (bench/page_alloc.ts); 4) the
+ * slab allocator: the same for kmalloc and kmem_cache paths, and objects per
+ * second on 1 and 4 harts (bench/slab.ts).
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,6 +19,7 @@ import { writeElf64 } from '../tests/helpers/elf_writer.js';
 import { cpuLoopSource } from './guest.js';
 import { sbiPayloadSource } from '../tests/helpers/sbi_payload.js';
 import { pageAllocBench } from './page_alloc.js';
+import { slabBench } from './slab.js';
 
 const FW_JUMP = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
 const ITERATIONS = Number(process.env.KMEMLAB_BENCH_ITERS ?? 4_000_000);
@@ -99,3 +102,4 @@ console.log(`kmemlab benchmark (node ${process.version}, ${new Date().toISOStrin
 cpuBench();
 bootBench();
 await pageAllocBench();
+await slabBench();
