@@ -31,6 +31,9 @@ import { panic } from "../panic";
 import { machine_power_off } from "../reboot";
 import { register_all_suites, run_selftests, selftest_requested } from "../test/suites";
 import { run_page_bench_from_cmdline } from "../test/page_bench";
+import { run_slab_bench_from_cmdline } from "../test/slab_bench";
+import { run_examples_from_cmdline } from "../examples/examples";
+import { failslab_init } from "../mm/failslab";
 import { UTS_SYSNAME, UTS_RELEASE, UTS_VERSION, LINUX_COMPILER } from "../version";
 import { NR_CPUS, PAGE_SIZE } from "../arch/layout";
 import { sched_init, sched_init_secondary } from "../sched/core";
@@ -135,6 +138,7 @@ export function kernel_main(hartid: u32, dtb: usize): i32 {
   if (dt_err < 0) panic("no device tree at %p (FDT error %d)", dtb, dt_err);
   set_timebase_freq(of_timebase_frequency);            // the time CSR's rate
   print_machine();
+  failslab_init();                                     // failslab= / fail_page_alloc= from the command line
   if (selftest_requested()) set_bootmem_early_hook(bootmem_selftest_early); // bootmem cases run now, checked later
   set_dma_window_lookup(of_dma_zone_window);          // ZONE_DMA = the DMA engine's window (dma-ranges)
   mm_init(dtb_pa);                                     // memblock, memory map, zones, buddy allocator
@@ -154,7 +158,12 @@ export function kernel_main(hartid: u32, dtb: usize): i32 {
   smp_init(maxcpus < 1 ? 1 : maxcpus);                 // the other harts, through SBI HSM
   boot_fault_injection();
   run_page_bench_from_cmdline();                       // bench=page_alloc: the allocator benchmark
-  if (selftest_requested()) {
+  run_slab_bench_from_cmdline();                       // bench=slab: the slab allocator benchmark
+  const example = run_examples_from_cmdline();         // example=NAME: the seed documents' examples
+  if (example >= 0) {
+    mm_reports_from_cmdline();
+    machine_power_off(example != 0);
+  } else if (selftest_requested()) {
     register_all_suites();
     const failures = run_selftests();
     mm_reports_from_cmdline();                       // report=: /proc-style memory reports, after the tests
