@@ -10,7 +10,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { compileAssemblyScript, translateAndLink } from '../../toolchain/build.js';
 import { parseSourceMap } from '../../toolchain/wasm/sourcemap.js';
 import type { LinkedImage } from '../../toolchain/link.js';
@@ -26,8 +27,88 @@ export interface Built {
   error?: string;
 }
 
-/** Build an asconfig.json target with the toolchain (extra asc arguments appended). */
+// --- a cache shared by the test files ------------------------------------------------------
+//
+// Every guest test file builds the same images, each in its own worker; a
+// kernel build takes tens of seconds. The cache keys an image by the bytes of
+// everything that makes it (the target's sources, the toolchain, asconfig.json,
+// the assemblyscript version, the extra arguments), so a change anywhere is a
+// miss, never a stale image. Entries are written to a temporary name and
+// renamed, so a reader never sees half a file.
+
+const CACHE_DIR = path.join(ROOT, 'node_modules', '.cache', 'kmemlab-test-images');
+
+function hashTree(h: ReturnType<typeof createHash>, dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) hashTree(h, p);
+    else if (/\.(ts|mjs|js|json|S|s)$/.test(name)) h.update(path.relative(ROOT, p)).update('\0').update(readFileSync(p)).update('\0');
+  }
+}
+
+function cacheKey(target: string, extra: string[]): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ target, extra }));
+  for (const d of [target, 'toolchain']) hashTree(h, path.join(ROOT, d));
+  h.update(readFileSync(path.join(ROOT, 'asconfig.json')));
+  const asc = path.join(ROOT, 'node_modules', 'assemblyscript', 'package.json');
+  if (existsSync(asc)) h.update(readFileSync(asc));
+  return h.digest('hex').slice(0, 32);
+}
+
+interface CachedImage {
+  elf: string;
+  symbols: [string, string][];
+  lines: { addr: string; wasmOffset: number; source?: string; line?: number }[];
+  entry: string;
+  regions: { name: string; start: string; end: string; phys: string }[];
+}
+
+function loadCached(file: string): LinkedImage | undefined {
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as CachedImage;
+    return {
+      elf: new Uint8Array(Buffer.from(c.elf, 'base64')),
+      symbols: new Map(c.symbols.map(([k, v]) => [k, BigInt(v)])),
+      lines: c.lines.map((l) => ({ ...l, addr: BigInt(l.addr) })),
+      entry: BigInt(c.entry),
+      regions: c.regions.map((r) => ({ name: r.name, start: BigInt(r.start), end: BigInt(r.end), phys: BigInt(r.phys) })),
+    };
+  } catch {
+    return undefined; // absent or unreadable: build
+  }
+}
+
+function storeCached(file: string, image: LinkedImage): void {
+  const c: CachedImage = {
+    elf: Buffer.from(image.elf).toString('base64'),
+    symbols: [...image.symbols].map(([k, v]) => [k, v.toString()]),
+    lines: image.lines.map((l) => ({ ...l, addr: l.addr.toString() })),
+    entry: image.entry.toString(),
+    regions: image.regions.map((r) => ({ name: r.name, start: r.start.toString(), end: r.end.toString(), phys: r.phys.toString() })),
+  };
+  try {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(c));
+    renameSync(tmp, file);
+  } catch {
+    // a read-only tree: no cache, the tests still run
+  }
+}
+
+/** Build an asconfig.json target with the toolchain (extra asc arguments appended), or take it from the cache. */
 export async function buildTarget(target: 'kernel' | 'firmware', extra: string[] = []): Promise<Built> {
+  const file = path.join(CACHE_DIR, `${target}-${cacheKey(target, extra)}.json`);
+  const cached = loadCached(file);
+  if (cached) return { image: cached };
+  const built = await buildTargetUncached(target, extra);
+  if (built.image) storeCached(file, built.image);
+  return built;
+}
+
+async function buildTargetUncached(target: 'kernel' | 'firmware', extra: string[]): Promise<Built> {
   const entry = `${target}/main.ts`;
   const compiled = await compileAssemblyScript(ROOT, [entry], ['--config', 'asconfig.json', '--target', target, ...extra], `${target}.wasm`);
   if (!compiled.wasm) return { error: compiled.errors.join('\n') || 'asc produced no module' };
