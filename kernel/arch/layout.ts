@@ -41,7 +41,8 @@ export const KERNEL_VIRT_BASE: u64 = 0xFFFF_FFFF_8020_0000;
  * pkmap and fixmap):
  *
  *   VA                     wasm        name
- *   0xFFFF_FFFF_C000_0000  0xC000_0000 VMALLOC_START   vmalloc / ioremap (later)
+ *   0xFFFF_FFFF_C000_0000  0xC000_0000 VMALLOC_START   vmalloc / ioremap areas (mm/vmalloc.ts; level-0
+ *                                                      tables from the page allocator at run time)
  *   0xFFFF_FFFF_F000_0000  0xF000_0000 EARLY_IO_START  early I/O window: device registers
  *                                                      mapped in 2 MiB pages at boot (PLIC,
  *                                                      UART), permanent

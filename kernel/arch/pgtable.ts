@@ -24,10 +24,15 @@
  *                                       [450]    ─► pte table: fixmap, top half of
  *                                       [451]    ─► pte table:   the kmap_local slots
  *
- * Level-0 tables come from a static pool (no page allocator may be relied
- * on when kmap_init runs), sized for exactly the pkmap and fixmap areas;
- * pgtable_populate() fills the level-1 entries once at boot, so later PTE
- * writes never allocate. Kernel leaves are global (G) and are created with
+ * Level-0 tables for pkmap and fixmap come from a static pool (no page
+ * allocator may be relied on when kmap_init runs), sized for exactly those
+ * areas; pgtable_populate() fills their level-1 entries once at boot, so
+ * later PTE writes there never allocate. The vmalloc / ioremap range
+ * [VMALLOC_START, VMALLOC_END) (l1 0 … 383) is different: its tables come
+ * from the page allocator at run time (mm/vmalloc.ts allocates a zeroed
+ * lowmem page and hands it to pgtable_install_table before it writes PTEs
+ * there), never from the static pool, and are never freed (as Linux keeps
+ * kernel page tables of the vmalloc range once made). Kernel leaves are global (G) and are created with
  * A and D set: hardware that does not update A/D itself (the spec allows
  * it to fault instead, Svade) never traps on them, and hardware that does
  * (our MMU, QEMU) never writes them.
@@ -59,7 +64,7 @@
  */
 import { sfence_vma, sfence_vma_all } from "./riscv";
 import { early_pgd_l1, current_pgd } from "./early_ioremap";
-import { PAGE_SHIFT, PAGE_SIZE, PMD_SIZE, PKMAP_SIZE, FIXADDR_SIZE, NR_CPUS, vaddr, __pa, __va } from "./layout";
+import { PAGE_SHIFT, PAGE_SIZE, PMD_SIZE, PKMAP_SIZE, FIXADDR_SIZE, NR_CPUS, VMALLOC_START, VMALLOC_END, vaddr, __pa, __va } from "./layout";
 import { on_each_cpu } from "../smp";
 import { smp_processor_id } from "../cpu";
 import { spinlock_t, SPINLOCK_SIZE, spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock";
@@ -152,7 +157,8 @@ function pte_offset(va: u64, alloc: bool): usize {
   let e = load<u64>(pmd);
   if (pte_leaf(e)) return 0;
   if (!pte_present(e)) {
-    if (!alloc) return 0;
+    // The vmalloc range takes its tables from the page allocator (pgtable_install_table), never the pool.
+    if (!alloc || in_vmalloc_range(va)) return 0;
     const flags = spin_lock_irqsave(pgtable_lock);
     e = load<u64>(pmd);
     if (!pte_present(e)) {
@@ -172,6 +178,42 @@ function pte_offset(va: u64, alloc: bool): usize {
     spin_unlock_irqrestore(pgtable_lock, flags);
   }
   return pte_table(e) + vpn(va, 0) * 8;
+}
+
+// @ts-ignore: decorator
+@inline function in_vmalloc_range(va: u64): bool { return va >= VMALLOC_START && va < VMALLOC_END; }
+
+/** Level-0 tables of the vmalloc range taken from the page allocator so far. */
+let vmalloc_pte_tables: i32 = 0;
+export function vmalloc_pte_tables_used(): i32 { return vmalloc_pte_tables; }
+
+/** Does a level-0 table cover `va` (its 2 MiB block)? Context: any. */
+export function pte_table_present(va: u64): bool {
+  const pmd = pmd_offset_kernel(va);
+  if (pmd == 0) return false;
+  const e = load<u64>(pmd);
+  return pte_present(e) && !pte_leaf(e);
+}
+
+/**
+ * Hang the zeroed, page-aligned linear-map page `table` under the level-1
+ * entry of `va` (a vmalloc-range address) as its level-0 table. Returns 0
+ * when installed, 1 when a table was already there (another CPU won the
+ * race: the caller frees its page), -22 (-EINVAL) when `va` is outside the
+ * vmalloc range. Context: any; takes pgtable_lock (irqsave).
+ */
+export function pgtable_install_table(va: u64, table: usize): i32 {
+  if (!in_vmalloc_range(va) || (table & (PAGE_SIZE - 1)) != 0) return -22;
+  const pmd = pmd_offset_kernel(va);
+  const flags = spin_lock_irqsave(pgtable_lock);
+  if (pte_present(load<u64>(pmd))) {
+    spin_unlock_irqrestore(pgtable_lock, flags);
+    return 1;
+  }
+  store<u64>(pmd, pfn_pte(__pa(table) >> PAGE_SHIFT, PTE_V));
+  vmalloc_pte_tables++;
+  spin_unlock_irqrestore(pgtable_lock, flags);
+  return 0;
 }
 
 /** Pointer to the PTE of `va` (Linux pte_offset_kernel), 0 when no level-0 table maps it. Context: any. */

@@ -28,6 +28,14 @@
  * and panics ("Fatal exception"). A second oops on the same CPU while the
  * first is being reported powers off at once.
  *
+ * Page faults, before the oops: the kernel fault hook (mm/vmalloc.ts sets
+ * it) may name what the address was ("vmalloc: fault at …: guard page of
+ * area …"). One fixup exists, in the spirit of Linux's exception table:
+ * copy_from_kernel_nofault (Linux mm/maccess.c) marks this CPU as probing;
+ * a page fault while it does is not an oops: the hook still reports it (to
+ * the log), the faulting load is skipped (sepc += its length) and the probe
+ * returns -EFAULT.
+ *
  * Context: kernel_trap runs with interrupts off (the hardware cleared SIE)
  * on the interrupted context's stack; handlers must not sleep or re-enable
  * interrupts.
@@ -36,7 +44,8 @@ import { pt_regs } from "./ptrace";
 import { SCAUSE_INTERRUPT, IRQ_S_SOFT, IRQ_S_TIMER, IRQ_S_EXT, EXC_LOAD_PAGE_FAULT, EXC_STORE_PAGE_FAULT,
   EXC_INST_PAGE_FAULT, EXC_BREAKPOINT, exception_name, SIE_SSIE } from "./csr";
 import { csrc_sie, csrs_sie, ebreak } from "./riscv";
-import { PAGE_SIZE } from "./layout";
+import { PAGE_SIZE, NR_CPUS } from "./layout";
+import { local_irq_save, local_irq_restore } from "./irqflags";
 import { walk_stackframe } from "./stacktrace";
 import { this_cpu, smp_processor_id } from "../cpu";
 import { preempt_count_add, preempt_count_sub, HARDIRQ_OFFSET, in_hardirq } from "../preempt";
@@ -68,6 +77,42 @@ export function set_task_pid_hook(fn: () => i32): void { task_pid_hook = changet
 let task_comm_hook: usize = 0;
 /** The scheduler names the current task (an AS string pointer) for the report header. */
 export function set_task_comm_hook(fn: () => usize): void { task_comm_hook = changetype<usize>(fn); }
+
+/** Kernel page faults: fn(addr) may print what `addr` is (mm/vmalloc.ts), at KERN_ERR. Context: boot. */
+let kernel_fault_hook: usize = 0;
+export function set_kernel_fault_hook(fn: (addr: u64) => void): void { kernel_fault_hook = changetype<usize>(fn); }
+
+/** Per CPU (i32): 1 while copy_from_kernel_nofault runs there, 2 once it faulted. */
+const nofault_state: usize = memory.data(NR_CPUS * 4, 4);
+const NOFAULT_ACTIVE: i32 = 1;
+const NOFAULT_FAULTED: i32 = 2;
+/** Faults copy_from_kernel_nofault survived, all CPUs. */
+let nofault_faults: u64 = 0;
+export function nofault_fault_count(): u64 { return nofault_faults; }
+
+/**
+ * Copy `size` bytes from kernel address `src` to `dst` without oopsing when
+ * `src` is unmapped (Linux copy_from_kernel_nofault). Returns 0, or -EFAULT
+ * (-14) at the first byte that faulted (the bytes before it are copied;
+ * the fault is reported by the fault hook, to the log). `dst` must be
+ * mapped: a fault on it is skipped too, but the byte is lost. Context: any;
+ * interrupts are off while it runs (the probe state is per CPU).
+ */
+export function copy_from_kernel_nofault(dst: usize, src: usize, size: usize): i32 {
+  const flags = local_irq_save();
+  const st = nofault_state + <usize>smp_processor_id() * 4;
+  atomic.store<i32>(st, NOFAULT_ACTIVE);
+  let ret = 0;
+  for (let i: usize = 0; i < size; i++) {
+    // Atomic loads keep the order: the probe's load, then the state check.
+    const b = atomic.load<u8>(src + i);
+    if (atomic.load<i32>(st) != NOFAULT_ACTIVE) { ret = -14; break; }
+    store<u8>(dst + i, b);
+  }
+  atomic.store<i32>(st, 0);
+  local_irq_restore(flags);
+  return ret;
+}
 
 /** Install the trap side of this CPU: software interrupts on (stvec was set by the entry stub). */
 export function trap_init_cpu(): void {
@@ -129,6 +174,17 @@ function do_exception(regs: pt_regs, code: u32): void {
       return;
     }
   }
+  if (code == EXC_LOAD_PAGE_FAULT || code == EXC_STORE_PAGE_FAULT || code == EXC_INST_PAGE_FAULT) {
+    const st = nofault_state + <usize>smp_processor_id() * 4;
+    if (code != EXC_INST_PAGE_FAULT && atomic.load<i32>(st) == NOFAULT_ACTIVE) {
+      // The fixup: report, skip the faulting access, let the probe see the fault.
+      if (kernel_fault_hook != 0) changetype<(addr: u64) => void>(kernel_fault_hook)(regs.badaddr);
+      atomic.store<i32>(st, NOFAULT_FAULTED);
+      nofault_faults++;
+      regs.epc += insn_length(regs.epc);
+      return;
+    }
+  }
   die(regs, exception_name(code), code);
 }
 
@@ -185,6 +241,7 @@ export function die(regs: pt_regs, what: string, code: u32): void {
   // Serialise reports from several CPUs (bare lock: interrupts are already off).
   arch_spin_lock(die_lock);
   if (code == EXC_LOAD_PAGE_FAULT || code == EXC_STORE_PAGE_FAULT || code == EXC_INST_PAGE_FAULT) {
+    if (kernel_fault_hook != 0) changetype<(addr: u64) => void>(kernel_fault_hook)(regs.badaddr);
     if (regs.badaddr < <u64>PAGE_SIZE) pr_emerg("Unable to handle kernel NULL pointer dereference at virtual address %016lx\n", regs.badaddr);
     else pr_emerg("Unable to handle kernel paging request at virtual address %016lx\n", regs.badaddr);
   }

@@ -11,7 +11,8 @@
  *   0x30 ERR_ADDR      0x38 WIN_BASE   0x40 WIN_SIZE
  *
  * Probe (kmemlab_dma_probe, boot CPU, after plic_init): the node from the
- * device tree, its registers through early_ioremap, its interrupt through
+ * device tree, its registers through ioremap (mm/vmalloc.ts: an ioremap area
+ * with a guard page), its interrupt through
  * request_irq (routed to the boot CPU), its window from the parent bus's
  * `dma-ranges` (of_dma_get_range). QEMU virt has no such node: -ENODEV, and
  * every transfer then fails with -ENODEV.
@@ -46,7 +47,7 @@
  * reservations on what it writes.
  */
 import { of_find_compatible_node, of_address_to_resource, of_irq_get, of_dma_get_range, resource, initial_boot_params } from "../of/fdt";
-import { early_ioremap } from "../arch/early_ioremap";
+import { ioremap } from "../mm/vmalloc";
 import { readl, writel, writel_relaxed } from "../arch/io";
 import { request_irq } from "../irq/plic";
 import { spinlock_t, SPINLOCK_SIZE, spin_lock_init, spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock";
@@ -140,6 +141,11 @@ export function dma_hw_window_base(): u64 { return dma_regs != 0 ? read64(DMA_WI
 export function dma_hw_window_size(): u64 { return dma_regs != 0 ? read64(DMA_WIN_SIZE) : 0; }
 /** Its PLIC source (-1 when absent or polled). */
 export function dma_irq_number(): i32 { return dma_irq; }
+/** The registers: the kernel pointer they are mapped at (an ioremap area), and their physical base. */
+export function dma_regs_base(): usize { return dma_regs; }
+export function dma_regs_phys(): u64 { return dma_phys; }
+/** The engine's VERSION register (0 without an engine). */
+export function dma_version(): u32 { return dma_regs != 0 ? readl(reg(DMA_VERSION)) : 0; }
 /** Transfers that succeeded, failed; interrupts taken (statistics for the self-tests). */
 export function dma_transfers_done(): u64 { return atomic.load<u64>(dma_state + N_DONE); }
 export function dma_transfers_failed(): u64 { return atomic.load<u64>(dma_state + N_FAILED); }
@@ -279,7 +285,7 @@ export function dma_memset(dst_pa: u64, value: u8, len: u64): i32 {
  * Find, map and start the DMA engine the device tree describes. Returns 0,
  * or -ENODEV (-19) when there is none (QEMU virt) or it does not answer.
  * Without a usable interrupt the engine still works, polled. Context: boot
- * CPU, after plic_init and before SMP (early_ioremap).
+ * CPU, after plic_init and vmalloc_init, before SMP.
  */
 export function kmemlab_dma_probe(): i32 {
   if (dma_regs != 0) return 0;
@@ -288,7 +294,7 @@ export function kmemlab_dma_probe(): i32 {
   if (node < 0) return -ENODEV;
   const res = changetype<resource>(memory.data(16, 8));
   if (of_address_to_resource(node, 0, res) < 0) { pr_err("kmemlab-dma: no registers in the device tree\n"); return -ENODEV; }
-  const regs = early_ioremap(res.start, res.end - res.start + 1);
+  const regs = ioremap(res.start, res.end - res.start + 1);
   if (regs == 0) { pr_err("kmemlab-dma: cannot map registers at %#lx\n", res.start); return -ENODEV; }
   const id = readl(regs + DMA_ID);
   if (id != DMA_ID_VALUE) { pr_err("kmemlab-dma: no engine at %#lx (ID %#x)\n", res.start, id); return -ENODEV; }

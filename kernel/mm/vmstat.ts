@@ -94,6 +94,7 @@ import {
 } from "./mmzone";
 import { drain_all_pages, totalram_pages, totalhigh_pages } from "./page_alloc";
 import { print_slabinfo_body } from "./slub";
+import { print_vmallocinfo } from "./vmalloc";
 
 /** One formatted line (buddyinfo's is 22 + 11 · 7 = 99 characters). */
 const LINE_SIZE: i32 = 256;
@@ -233,7 +234,7 @@ export function print_slabinfo(): void {
 }
 
 /**
- * Print the reports `report=buddyinfo,zoneinfo,meminfo,slabinfo` asks for (any
+ * Print the reports `report=buddyinfo,zoneinfo,meminfo,slabinfo,vmallocinfo` asks for (any
  * subset, in the order given), after draining every CPU's page lists. An
  * unknown name is reported with pr_err and skipped. Does nothing without
  * report=. Context: process context, interrupts on (see the note).
@@ -253,7 +254,8 @@ export function mm_reports_from_cmdline(): void {
     else if (bytes_eq_str(item, e - i, "zoneinfo")) print_zoneinfo();
     else if (bytes_eq_str(item, e - i, "meminfo")) print_meminfo();
     else if (bytes_eq_str(item, e - i, "slabinfo")) print_slabinfo();
-    else if (e > i) pr_err("report: no report named '%.*pz' (buddyinfo, zoneinfo, meminfo, slabinfo)\n", e - i, item);
+    else if (bytes_eq_str(item, e - i, "vmallocinfo")) print_vmallocinfo();
+    else if (e > i) pr_err("report: no report named '%.*pz' (buddyinfo, zoneinfo, meminfo, slabinfo, vmallocinfo)\n", e - i, item);
     i = e + 1;
   }
 }

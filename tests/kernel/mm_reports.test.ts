@@ -314,7 +314,7 @@ describe.skipIf(missing !== undefined)('memory reports in /proc formats', () => 
     expect(mi).toBeGreaterThanOrEqual(0);
     expect(bi).toBeGreaterThan(mi);
     expect(lines).not.toContain('# cat /proc/zoneinfo');
-    expect(r.console).toContain("report: no report named 'nosuch' (buddyinfo, zoneinfo, meminfo, slabinfo)");
+    expect(r.console).toContain("report: no report named 'nosuch' (buddyinfo, zoneinfo, meminfo, slabinfo, vmallocinfo)");
     parseBuddyinfo(lines);
     parseMeminfo(lines);
   });
