@@ -8,8 +8,10 @@
  * Each CPU owns one cpu_hot block in a static array; `tp` holds the current
  * CPU's per-CPU offset, the distance from CPU 0's block to its own (Linux's
  * __per_cpu_offset[cpu]; x86 and arm64 keep it in a register the same way),
- * so `this_cpu()` is one add and the allocator's per-CPU areas can later use
- * the same offset:
+ * so `this_cpu()` is one add. The per-CPU areas of mm/percpu.ts (units of
+ * 32 KiB) have their own offsets; each block caches its CPU's in
+ * `percpu_offset`, set by setup_per_cpu_areas, so this_cpu_ptr() is one
+ * load from this block and an add:
  *
  *   cpu_hot_area ─► ┌────────── CPU 0 ──────────┐  tp = 0
  *                   │ cpu hartid preempt_count │
@@ -58,6 +60,8 @@ export class cpu_hot {
   irq_spurious: u64;
   /** Ticks this CPU has taken. */
   ticks: u64;
+  /** This CPU's __per_cpu_offset (mm/percpu.ts; x86's this_cpu_off): this_cpu_ptr(p) = p + it. */
+  percpu_offset: usize;
 }
 
 /** Bytes per CPU block (a power of two, cache-line multiple). */

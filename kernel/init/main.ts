@@ -47,6 +47,7 @@ import { of_dma_zone_window } from "../of/fdt";
 import { bootmem_selftest_early } from "../test/bootmem_test";
 import { mm_reports_from_cmdline } from "../mm/vmstat";
 import { kmap_init } from "../mm/highmem";
+import { vmalloc_init } from "../mm/vmalloc";
 import { early_ioremap } from "../arch/early_ioremap";
 import { pa_in_linear_map } from "../arch/layout";
 
@@ -143,6 +144,7 @@ export function kernel_main(hartid: u32, dtb: usize): i32 {
   set_dma_window_lookup(of_dma_zone_window);          // ZONE_DMA = the DMA engine's window (dma-ranges)
   mm_init(dtb_pa);                                     // memblock, memory map, zones, buddy allocator
   kmap_init();                                         // highmem: pkmap and fixmap page tables
+  vmalloc_init();                                      // vmalloc / ioremap areas (before the DMA engine's ioremap)
   smp_prepare_boot_cpu();                              // possible / online masks
   trap_init_cpu();                                     // software interrupts (IPIs)
   plic_init();                                         // external interrupts: map the PLIC

@@ -10,6 +10,8 @@
  *   DMA window              from the device tree (the DMA engine's dma-ranges);
  *                           without an engine, Linux's ISA rule: 16 MiB
  *   (bootmem early tests)   when selftest= asks for the bootmem suite
+ *   setup_per_cpu_areas     the per-CPU first chunk, one unit per possible CPU
+ *                           (mm/percpu.ts), from memblock
  *   free_area_init          memory map (struct page arrays) and zones
  *   memblock_free_all       free pages → buddy; watermarks
  *   kmem_cache_init         the slab allocator: the descriptor cache, the
@@ -27,6 +29,7 @@ import {
 import { free_area_init, memblock_free_all, totalram_pages, totalhigh_pages, nr_free_pages } from "./page_alloc";
 import { node_zone, zone_end_pfn } from "./mmzone";
 import { kmem_cache_init } from "./kmalloc";
+import { setup_per_cpu_areas } from "./percpu";
 import { MAX_NR_ZONES } from "./gfp";
 import { cmdline_find, cmdline_val_ptr, cmdline_val_len } from "../cmdline";
 import { bytes_eq_str } from "../lib/string";
@@ -82,6 +85,7 @@ export function mm_init(dtb_pa: u64): void {
 
   if (bootmem_early_hook != 0) changetype<() => void>(bootmem_early_hook)();
 
+  setup_per_cpu_areas();
   free_area_init(dma_end);
   print_zone_ranges();
   const freed = memblock_free_all();

@@ -22,6 +22,9 @@ import { register_slab_tests } from "./slab_test";
 import { register_kmalloc_tests } from "./kmalloc_test";
 import { register_mempool_tests } from "./mempool_test";
 import { register_slab_stress_tests } from "./slab_stress_test";
+import { register_percpu_tests } from "./percpu_test";
+import { register_vmalloc_tests } from "./vmalloc_test";
+import { register_ioremap_tests } from "./ioremap_test";
 import { cmdline_find, cmdline_val_ptr, cmdline_val_len, cmdline_get_bool, list_contains } from "../cmdline";
 import { bytes_eq_str } from "../lib/string";
 import { pr_info, pr_err } from "../printk";
@@ -48,6 +51,9 @@ export function register_all_suites(): void {
   register_kmalloc_tests();
   register_mempool_tests();
   register_slab_stress_tests();
+  register_percpu_tests();
+  register_vmalloc_tests();
+  register_ioremap_tests();
   if (cmdline_get_bool("selftest_fail", false)) {
     kunit_suite("selftest_fail", KUNIT_SUITE_ALWAYS);
     kunit_case("deliberate_failure", deliberate_failure);
