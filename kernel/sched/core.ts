@@ -101,7 +101,7 @@ export const TASK_FLAG_IDLE: u32 = 2;
 const TASK_STRIDE: usize = 576;
 const TASK_REGS: usize = 256;
 /** Kernel threads at once (each with a stack), plus one task per CPU's idle and init. */
-export const MAX_KTHREADS: i32 = 24;
+export const MAX_KTHREADS: i32 = 48; // 2 per CPU on 16 harts, with room for the suites that hold more
 const MAX_TASKS: i32 = MAX_KTHREADS + NR_CPUS + 1;
 export const THREAD_SIZE: usize = 8192;
 
