@@ -40,6 +40,7 @@ import { preempt_disable, preempt_enable } from "./preempt";
 import { cpuid_to_hartid, nr_cpu_ids } from "./of/fdt";
 import { timebase_freq } from "./time/clock";
 import { pr_info, pr_err, pr_crit, pr_debug } from "./printk";
+import { paging_switch_cpu } from "./arch/pgtable";
 
 export const IPI_RESCHEDULE: u32 = 1;
 export const IPI_CALL_FUNC: u32 = 2;
@@ -274,6 +275,7 @@ export function smp_init(max_cpus: i32): i32 {
  * CPU passed as HSM opaque. Never returns (ends in the idle loop).
  */
 export function secondary_start_kernel(hartid: i32, cpu: i32): void {
+  paging_switch_cpu(); // off early_pg_dir, onto swapper_pg_dir (arch/pgtable.ts)
   if (cpu <= 0 || cpu >= NR_CPUS || cpuid_to_hartid(cpu) != hartid) {
     // Not a hart we started: park it.
     local_irq_disable();

@@ -11,14 +11,15 @@
  *   └───────┴────────────┴─────┴─┴─┴─┴─┴─┴─┴─┴─┘
  *   R = W = X = 0 with V: a pointer to the next level; any of R/W/X: a leaf.
  *
- * Every hart runs on the same root table (early_pg_dir, set up by the
- * toolchain's entry stub), so a kernel PTE written here is the same for all
- * of them; only their TLBs differ. The last GiB hangs off one level-1
+ * Every hart runs on the same root table (swapper_pg_dir, built by
+ * paging_init below; early_pg_dir of the toolchain's entry stub only until
+ * then), so a kernel PTE written here is the same for all of them; only
+ * their TLBs differ. The last GiB hangs off one level-1
  * table, early_pgd_l1 (arch/early_ioremap.ts), which we take over rather
  * than replace: its 2 MiB device leaves stay where they are.
  *
- *   satp ─► early_pg_dir                early_pgd_l1 (VA ≥ 0xFFFF_FFFF_C000_0000)
- *           [510] 1 GiB linear map      [384 …]  2 MiB device leaves (early I/O)
+ *   satp ─► swapper_pg_dir              early_pgd_l1 (VA ≥ 0xFFFF_FFFF_C000_0000)
+ *           [510] linear map (below)    [384 …]  2 MiB device leaves (early I/O)
  *           [511] ────────────────────► [448]    ─► pte table: pkmap, 512 × 4 KiB
  *                                       [449]       (hole: a guard)
  *                                       [450]    ─► pte table: fixmap, top half of
@@ -62,13 +63,13 @@
  * the owning CPU for fixmap slots); flush_tlb_kernel_range from process
  * context or with interrupts off, not from an interrupt handler.
  */
-import { sfence_vma, sfence_vma_all } from "./riscv";
+import { sfence_vma, sfence_vma_all, csrw_satp } from "./riscv";
 import { early_pgd_l1, current_pgd } from "./early_ioremap";
 import { PAGE_SHIFT, PAGE_SIZE, PMD_SIZE, PKMAP_SIZE, FIXADDR_SIZE, NR_CPUS, VMALLOC_START, VMALLOC_END, vaddr, __pa, __va } from "./layout";
 import { on_each_cpu } from "../smp";
 import { smp_processor_id } from "../cpu";
 import { spinlock_t, SPINLOCK_SIZE, spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock";
-import { pr_err } from "../printk";
+import { pr_err, pr_info, pr_warn } from "../printk";
 
 // --- the PTE (privileged spec §4.4.1) ---------------------------------------------
 
@@ -354,4 +355,160 @@ export function flush_tlb_all(): void {
 /** Report a kernel page-table problem (for callers that found an impossible PTE). */
 export function pgtable_bad(what: string, va: u64, pte: u64): void {
   pr_err("pgtable: %s: va %#lx pte %#lx\n", changetype<usize>(what), va, pte);
+}
+
+// --- swapper_pg_dir: the kernel's own tables (Linux paging_init / setup_vm_final) ---
+//
+// paging_init (mm_init, after memblock has its reservations) builds from bootmem:
+//
+//   swapper_pg_dir [510] ─► linear l1: 512 × 2 MiB leaves of low DRAM, RW, never X,
+//                            except the 2 MiB blocks holding the image's .text,
+//                            .rodata and .data, which get 4 KiB level-0 tables:
+//                              .text            R X      [_start, __start_rodata)
+//                              .rodata          R        [__start_rodata, _sdata)
+//                              .data, the rest  R W      (never X)
+//                  [511] ─► early_pgd_l1, shared (early I/O, vmalloc, pkmap, fixmap)
+//                  the other slots as early_pg_dir has them, except the identity [2].
+//
+// The toolchain gives AS code no link symbols, so the boundaries are found at
+// run time from what the linker guarantees (toolchain/link.ts): .text starts
+// at KERNEL_PHYS_BASE; .rodata at the first page boundary after it, starting
+// with the entry stub's "(null)\0wasm trap: \0" strings; .data at a later page
+// boundary, starting with __boot_lottery (harts that entered _start, 1 … 64)
+// and __boot_ready (1); .bss (early_pg_dir first: satp at boot) at the page
+// after .data. A page that cannot be classified stays RW (and X when the
+// text/rodata boundary is not found): a wrong guess costs protection, never
+// a fault. The wasm data (.data.wasm/.bss.wasm, from 0x8060_0000) is RW, not X.
+// Every CPU switches satp to swapper_pg_dir (paging_switch_cpu): the boot CPU
+// here, secondaries first thing in secondary_start_kernel; early_pg_dir stays
+// as it is for harts still coming up through _start.
+
+export const PAGE_KERNEL_EXEC: u64 = PTE_V | PTE_R | PTE_X | PTE_G | PTE_A;
+export const PAGE_KERNEL_RWX: u64 = PAGE_KERNEL | PTE_X;
+
+/** The root (linear-map pointer; 0 until paging_init), its satp value, the linear level-1 table. */
+export let swapper_pg_dir: usize = 0;
+let swapper_satp: u64 = 0;
+let linear_l1: usize = 0;
+/** Image boundaries found at boot (physical): .text end = .rodata start, .data start, .bss start. */
+export let kernel_text_end: u64 = 0;
+export let kernel_rodata_end: u64 = 0;
+export let kernel_bss_start: u64 = 0;
+/** Level-0 tables of the linear map (image blocks). */
+let linear_pte_tables: i32 = 0;
+export function linear_pte_tables_used(): i32 { return linear_pte_tables; }
+
+function rodata_signature(p: usize): bool {
+  // "(null)\0wasm trap: \0"
+  return load<u8>(p) == 0x28 && load<u8>(p, 1) == 0x6E && load<u8>(p, 5) == 0x29 && load<u8>(p, 6) == 0 &&
+    load<u8>(p, 7) == 0x77 && load<u8>(p, 11) == 0x20 && load<u8>(p, 12) == 0x74 && load<u8>(p, 16) == 0x3A;
+}
+
+function image_prot(pa: u64): u64 {
+  if (pa < KERNEL_PHYS_BASE_PT || pa >= kernel_bss_start) return PAGE_KERNEL;
+  if (kernel_text_end == 0) return PAGE_KERNEL_RWX;
+  if (pa < kernel_text_end) return PAGE_KERNEL_EXEC;
+  if (pa < kernel_rodata_end) return PAGE_KERNEL_RO;
+  return PAGE_KERNEL;
+}
+
+const KERNEL_PHYS_BASE_PT: u64 = 0x8020_0000;
+const LINEAR_BASE_PT: u64 = 0x8000_0000;
+
+/**
+ * Build swapper_pg_dir (see above) and switch the boot CPU to it. Context:
+ * boot CPU, before SMP, memblock up (tables come from memblock_alloc).
+ * Returns 0, or -12 when bootmem ran out (the CPU stays on early_pg_dir).
+ */
+export function paging_init(alloc: (size: u64, align: u64) => usize): i32 {
+  const early = current_pgd();
+  kernel_bss_start = __pa(early);
+  // .rodata: the first page boundary past _start that carries the stub's strings.
+  kernel_text_end = 0;
+  kernel_rodata_end = 0;
+  for (let pa = KERNEL_PHYS_BASE_PT + PAGE_SIZE; pa < kernel_bss_start; pa += PAGE_SIZE) {
+    if (rodata_signature(__va(pa))) { kernel_text_end = pa; break; }
+  }
+  if (kernel_text_end != 0) {
+    kernel_rodata_end = kernel_bss_start;
+    for (let pa = kernel_text_end + PAGE_SIZE; pa < kernel_bss_start; pa += PAGE_SIZE) {
+      const lottery = load<u32>(__va(pa));
+      if (lottery >= 1 && lottery <= 64 && load<u32>(__va(pa), 4) == 1) { kernel_rodata_end = pa; break; }
+    }
+  }
+  if (kernel_text_end == 0) pr_warn("paging: .rodata not found: the kernel image stays RWX\n");
+  else pr_info("paging: swapper_pg_dir: text %#lx-%#lx RX, rodata -%#lx RO, data/bss from %#lx RW NX\n",
+    KERNEL_PHYS_BASE_PT, kernel_text_end, kernel_rodata_end, kernel_rodata_end);
+  const root = alloc(PAGE_SIZE, PAGE_SIZE);
+  const l1 = alloc(PAGE_SIZE, PAGE_SIZE);
+  if (root == 0 || l1 == 0) return -12;
+  memory.fill(root, 0, PAGE_SIZE);
+  memory.fill(l1, 0, PAGE_SIZE);
+  const img_lo = KERNEL_PHYS_BASE_PT & ~(PMD_SIZE - 1);
+  const img_hi = (kernel_bss_start + PMD_SIZE - 1) & ~(PMD_SIZE - 1);
+  for (let i: u64 = 0; i < 512; i++) {
+    const pa = LINEAR_BASE_PT + (i << 21);
+    if (pa >= img_lo && pa < img_hi) {
+      const t = alloc(PAGE_SIZE, PAGE_SIZE);
+      if (t == 0) return -12;
+      for (let j: u64 = 0; j < 512; j++) {
+        const p = pa + (j << PAGE_SHIFT);
+        store<u64>(t + <usize>j * 8, pfn_pte(p >> PAGE_SHIFT, image_prot(p)));
+      }
+      store<u64>(l1 + <usize>i * 8, pfn_pte(__pa(t) >> PAGE_SHIFT, PTE_V));
+      linear_pte_tables++;
+    } else {
+      store<u64>(l1 + <usize>i * 8, pfn_pte(pa >> PAGE_SHIFT, PAGE_KERNEL));
+    }
+  }
+  for (let s: usize = 0; s < 512; s++) {
+    if (s == 2 || s == 510) continue;
+    store<u64>(root + s * 8, load<u64>(early + s * 8));
+  }
+  store<u64>(root + 510 * 8, pfn_pte(__pa(l1) >> PAGE_SHIFT, PTE_V));
+  if ((load<u64>(root + 511 * 8) & PTE_V) == 0) store<u64>(root + 511 * 8, pfn_pte(__pa(early_pgd_l1) >> PAGE_SHIFT, PTE_V));
+  linear_l1 = l1;
+  swapper_pg_dir = root;
+  swapper_satp = (<u64>8 << 60) | (__pa(root) >> PAGE_SHIFT);
+  paging_switch_cpu();
+  return 0;
+}
+
+/** Load swapper_pg_dir into satp on this CPU (no-op before paging_init). Context: any CPU, early. */
+export function paging_switch_cpu(): void {
+  if (swapper_satp == 0) return;
+  sfence_vma_all();
+  csrw_satp(swapper_satp);
+  sfence_vma_all();
+}
+
+/**
+ * Change the protection of `n` 4 KiB pages of the linear map from kernel
+ * pointer `p` (Linux set_memory_ro/rw/x/nx): bits `set` on, `clear` off, TLBs
+ * flushed on every CPU. Only pages under a level-0 table (the image's blocks)
+ * can change. Returns 0 or -22 (-EINVAL: a page not mapped by 4 KiB leaves).
+ * Context: process context (flush_tlb_kernel_range).
+ */
+export function set_memory_prot(p: usize, n: i32, set: u64, clear: u64): i32 {
+  if (linear_l1 == 0 || (p & (PAGE_SIZE - 1)) != 0) return -22;
+  for (let k = 0; k < n; k++) {
+    const ptep = linear_ptep(<u64>p + (<u64>k << PAGE_SHIFT));
+    if (ptep == 0) return -22;
+  }
+  for (let k = 0; k < n; k++) {
+    const ptep = linear_ptep(<u64>p + (<u64>k << PAGE_SHIFT));
+    store<u64>(ptep, (load<u64>(ptep) & ~clear) | set);
+  }
+  flush_tlb_kernel_range(vaddr(p), vaddr(p) + (<u64>n << PAGE_SHIFT));
+  return 0;
+}
+export function set_memory_ro(p: usize, n: i32): i32 { return set_memory_prot(p, n, 0, PTE_W | PTE_D); }
+export function set_memory_rw(p: usize, n: i32): i32 { return set_memory_prot(p, n, PTE_W | PTE_D, 0); }
+
+/** The level-0 PTE of linear-map physical `pa`, or 0 when a 2 MiB leaf maps it. */
+function linear_ptep(pa: u64): usize {
+  if (pa < LINEAR_BASE_PT || pa >= LINEAR_BASE_PT + 0x4000_0000) return 0;
+  const e = load<u64>(linear_l1 + <usize>((pa >> 21) & 511) * 8);
+  if (!pte_present(e) || pte_leaf(e)) return 0;
+  return pte_table(e) + <usize>((pa >> PAGE_SHIFT) & 511) * 8;
 }

@@ -114,6 +114,26 @@ export function copy_from_kernel_nofault(dst: usize, src: usize, size: usize): i
   return ret;
 }
 
+/**
+ * Copy `size` bytes from `src` to kernel address `dst` without oopsing when
+ * `dst` is unmapped or read-only (Linux copy_to_kernel_nofault). Returns 0,
+ * or -EFAULT (-14) at the first byte whose store faulted (that byte is not
+ * written). Context: as copy_from_kernel_nofault.
+ */
+export function copy_to_kernel_nofault(dst: usize, src: usize, size: usize): i32 {
+  const flags = local_irq_save();
+  const st = nofault_state + <usize>smp_processor_id() * 4;
+  atomic.store<i32>(st, NOFAULT_ACTIVE);
+  let ret = 0;
+  for (let i: usize = 0; i < size; i++) {
+    atomic.store<u8>(dst + i, load<u8>(src + i));
+    if (atomic.load<i32>(st) != NOFAULT_ACTIVE) { ret = -14; break; }
+  }
+  atomic.store<i32>(st, 0);
+  local_irq_restore(flags);
+  return ret;
+}
+
 /** Install the trap side of this CPU: software interrupts on (stvec was set by the entry stub). */
 export function trap_init_cpu(): void {
   csrs_sie(SIE_SSIE);

@@ -24,12 +24,13 @@ import { nr_mem_banks, of_mem_bank, nr_reserved, of_reserved, initial_boot_param
 import { pr_info, pr_cont, pr_notice } from "../printk";
 import {
   memblock_init, memblock_add, memblock_reserve, memblock_set_low_limit, memblock_phys_mem_size, memblock_reserved_size,
-  memblock_dump_all,
+  memblock_dump_all, memblock_alloc,
 } from "./memblock";
 import { free_area_init, memblock_free_all, totalram_pages, totalhigh_pages, nr_free_pages } from "./page_alloc";
 import { node_zone, zone_end_pfn } from "./mmzone";
 import { kmem_cache_init } from "./kmalloc";
 import { setup_per_cpu_areas } from "./percpu";
+import { paging_init } from "../arch/pgtable";
 import { MAX_NR_ZONES } from "./gfp";
 import { cmdline_find, cmdline_val_ptr, cmdline_val_len } from "../cmdline";
 import { bytes_eq_str } from "../lib/string";
@@ -83,6 +84,7 @@ export function mm_init(dtb_pa: u64): void {
   const mb = cmdline_find("memblock");
   if (mb >= 0 && bytes_eq_str(cmdline_val_ptr(mb), cmdline_val_len(mb), "debug")) memblock_dump_all();
 
+  paging_init(memblock_alloc);
   if (bootmem_early_hook != 0) changetype<() => void>(bootmem_early_hook)();
 
   setup_per_cpu_areas();
