@@ -12,7 +12,7 @@
  * pages of its span that are RAM are `present`, those the buddy allocator
  * manages (present minus reserved) are `managed`.
  *
- *   struct zone                 free_area[0..MAX_ORDER-1]        per_cpu_pages[cpu]
+ *   struct zone                 free_area[0..MAX_ORDER-1]        per_cpu_pages (per-CPU)
  *   ┌──────────────────────┐    ┌─────────────────────────┐      ┌──────────────────────┐
  *   │ name, node, idx      │    │ list of free blocks of   │      │ lists[0..3] by order │
  *   │ start_pfn, spanned,  │    │ 2^order pages (heads:    │      │ count, high, batch   │
@@ -35,11 +35,20 @@
  *   sysctl_lowmem_reserve_ratio[i] (DMA 256, NORMAL 32): what an allocation
  *   that could have used zone j must leave in zone i.
  *
+ * The per_cpu_pages live in per-CPU memory, as Linux's zone->per_cpu_pageset
+ * (alloc_percpu there): one static per-CPU variable (DEFINE_PER_CPU, see
+ * mm/percpu.ts) of every zone's per_cpu_pages, PCP_SIZE bytes by zone index
+ * (node × MAX_NR_ZONES + zone). It is static, not alloc_percpu, because it
+ * must exist before the allocators do: setup_per_cpu_areas runs before
+ * free_area_init; zone_init places it. pcp_of(z, cpu) = per_cpu(pcp_pages, cpu) + index × PCP_SIZE;
+ * this_cpu_pcp(z) the same through this_cpu_ptr. Only possible CPUs (the
+ * percpu units, pcpu_nr_units) have a copy: loops stop there.
+ *
  * Context: set up once by the boot CPU (mm_init); zone fields that change
  * later (free_pages, free_area) change under the zone's lock.
  */
 import { spinlock_t, SPINLOCK_SIZE, spin_lock_init } from "../locking/spinlock";
-import { NR_CPUS } from "../arch/layout";
+import { per_cpu_var, per_cpu_ptr, this_cpu_ptr, pcpu_nr_units, PERCPU_DESC_MAGIC } from "./percpu";
 import { LIST_HEAD_SIZE, INIT_LIST_HEAD } from "../lib/list";
 import { ZONE_DMA, ZONE_NORMAL, ZONE_HIGHMEM, MAX_NR_ZONES } from "./gfp";
 
@@ -96,7 +105,13 @@ const NR_ZONES_ALL: i32 = MAX_NUMNODES * MAX_NR_ZONES;
 const zone_area: usize = memory.data(<i32>(<usize>NR_ZONES_ALL * ZONE_STRIDE), 8);
 const zone_locks: usize = memory.data(NR_ZONES_ALL * SPINLOCK_SIZE, 16);
 const free_areas: usize = memory.data(<i32>(<usize>NR_ZONES_ALL * <usize>MAX_ORDER * FREE_AREA_SIZE), 8);
-const pcp_area: usize = memory.data(<i32>(<usize>NR_ZONES_ALL * <usize>NR_CPUS * PCP_SIZE), 8);
+/**
+ * DEFINE_PER_CPU(struct per_cpu_pages[NR_ZONES_ALL], pcp_pages): 576 bytes
+ * = NR_ZONES_ALL (12) × PCP_SIZE (48), a literal (the descriptor is static data).
+ */
+const pcp_pages: usize = memory.data<u32>([576, 8, 0, PERCPU_DESC_MAGIC], 8);
+/** Its per-CPU pointer (per_cpu_var(pcp_pages)), fetched by the first zone_init: the hot paths skip the descriptor. */
+let pcp_pages_ptr: usize = 0;
 
 /** Nodes with memory (node ids 0 … nr_online_nodes − 1). */
 export let nr_online_nodes: i32 = 1;
@@ -120,10 +135,15 @@ export function zone_lock(z: zone): spinlock_t {
 /** free_area.nr_free (blocks). */
 // @ts-ignore: decorator
 @inline export function free_area_nr_free(z: zone, order: u32): u64 { return load<u64>(free_area_of(z, order), LIST_HEAD_SIZE); }
-/** The per_cpu_pages of `cpu` in zone `z`. */
+/** The per_cpu_pages of `cpu` in zone `z` (a possible CPU: cpu < pcpu_nr_units). */
 // @ts-ignore: decorator
 @inline export function pcp_of(z: zone, cpu: i32): usize {
-  return pcp_area + (<usize>(z.node * MAX_NR_ZONES + z.idx) * <usize>NR_CPUS + <usize>cpu) * PCP_SIZE;
+  return per_cpu_ptr(pcp_pages_ptr, cpu) + <usize>(z.node * MAX_NR_ZONES + z.idx) * PCP_SIZE;
+}
+/** This CPU's per_cpu_pages in zone `z` (interrupts or preemption off to keep it this CPU's). */
+// @ts-ignore: decorator
+@inline export function this_cpu_pcp(z: zone): usize {
+  return this_cpu_ptr(pcp_pages_ptr) + <usize>(z.node * MAX_NR_ZONES + z.idx) * PCP_SIZE;
 }
 /** The list head of `order` in a per_cpu_pages. */
 // @ts-ignore: decorator
@@ -151,6 +171,7 @@ export function zone_watermark(z: zone, mark: i32): u64 {
 /** Set up an empty zone (boot): name, span, locks, empty lists. */
 export function zone_init(nid: i32, zid: i32, start_pfn: u64, end_pfn: u64): zone {
   const z = node_zone(nid, zid);
+  if (pcp_pages_ptr == 0) pcp_pages_ptr = per_cpu_var(pcp_pages);
   memory.fill(changetype<usize>(z), 0, ZONE_STRIDE);
   z.name = changetype<usize>(zone_name(zid));
   z.node = nid;
@@ -162,7 +183,7 @@ export function zone_init(nid: i32, zid: i32, start_pfn: u64, end_pfn: u64): zon
     INIT_LIST_HEAD(free_area_of(z, o));
     store<u64>(free_area_of(z, o), 0, LIST_HEAD_SIZE);
   }
-  for (let cpu = 0; cpu < NR_CPUS; cpu++) {
+  for (let cpu = 0; cpu < pcpu_nr_units; cpu++) {
     const pcp = pcp_of(z, cpu);
     for (let o: u32 = 0; o < NR_PCP_ORDERS; o++) INIT_LIST_HEAD(pcp_list(pcp, o));
     store<u32>(pcp, 0, PCP_COUNT);
@@ -195,7 +216,7 @@ function pcp_marks(z: zone): void {
   batch = p > 1 ? p - 1 : 1;
   z.pcp_batch = <u32>batch;
   z.pcp_high = <u32>(6 * batch);
-  for (let cpu = 0; cpu < NR_CPUS; cpu++) {
+  for (let cpu = 0; cpu < pcpu_nr_units; cpu++) {
     const pcp = pcp_of(z, cpu);
     store<u32>(pcp, z.pcp_high, PCP_HIGH);
     store<u32>(pcp, z.pcp_batch, PCP_BATCH);

@@ -65,6 +65,7 @@
  * Locks: zone->lock (irqsave) around the buddy lists; the per-CPU lists by
  * local_irq_save on their CPU (drain_all_pages runs on each CPU via IPI).
  */
+import { pcpu_nr_units } from "./percpu";
 import { PAGE_SHIFT, PAGE_SIZE, PHYS_DRAM_BASE, LINEAR_MAP_SIZE, NR_CPUS, __va, __pa, pa_in_linear_map } from "../arch/layout";
 import { local_irq_save, local_irq_restore, irqs_disabled } from "../arch/irqflags";
 import { spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock";
@@ -87,7 +88,7 @@ import {
   nr_mem_sections, mem_section_of, PageBuddy, PageReserved, PageHighMem,
 } from "./page";
 import {
-  zone, node_zone, zone_lock, free_area_of, pcp_of, pcp_list, zone_init, setup_per_zone_wmarks, populated_zone,
+  zone, node_zone, zone_lock, free_area_of, pcp_of, this_cpu_pcp, pcp_list, zone_init, setup_per_zone_wmarks, populated_zone,
   zone_lowmem_reserve, zone_watermark, zone_end_pfn, MAX_ORDER, NR_PCP_ORDERS, PAGE_ALLOC_COSTLY_ORDER, PCP_COUNT,
   PCP_HIGH, PCP_BATCH, WMARK_MIN, WMARK_LOW, WMARK_HIGH, nr_online_nodes, NUMA_NO_NODE,
 } from "./mmzone";
@@ -257,7 +258,7 @@ function free_pcppages_bulk(z: zone, pcp: usize, count: i64): void {
 /** Allocate from this CPU's list of `order` in `z`, refilling it from the buddy lists when empty. */
 function rmqueue_pcplist(z: zone, order: u32, cold: bool): page {
   const flags = local_irq_save();
-  const pcp = pcp_of(z, smp_processor_id());
+  const pcp = this_cpu_pcp(z);
   const list = pcp_list(pcp, order);
   if (list_empty(list)) {
     let blocks = load<u32>(pcp, PCP_BATCH) >> order;
@@ -277,7 +278,7 @@ function rmqueue_pcplist(z: zone, order: u32, cold: bool): page {
 /** Free a block of order ≤ 3 to this CPU's list: head if hot, tail if cold; spill `batch` above `high`. */
 function free_unref_page(z: zone, pg: page, order: u32, cold: bool): void {
   const flags = local_irq_save();
-  const pcp = pcp_of(z, smp_processor_id());
+  const pcp = this_cpu_pcp(z);
   const list = pcp_list(pcp, order);
   pg.flags |= PG_pcp;
   pg.private_ = order;
@@ -292,12 +293,11 @@ function free_unref_page(z: zone, pg: page, order: u32, cold: bool): void {
 /** Give every page on this CPU's lists back to the buddy lists (Linux drain_local_pages). Context: any. */
 export function drain_local_pages(): void {
   const flags = local_irq_save();
-  const cpu = smp_processor_id();
   for (let nid = 0; nid < nr_online_nodes; nid++) {
     for (let zid = 0; zid < MAX_NR_ZONES; zid++) {
       const z = node_zone(nid, zid);
       if (!populated_zone(z)) continue;
-      const pcp = pcp_of(z, cpu);
+      const pcp = this_cpu_pcp(z);
       const n = load<u32>(pcp, PCP_COUNT);
       if (n != 0) free_pcppages_bulk(z, pcp, <i64>n);
     }
@@ -322,7 +322,7 @@ export function drain_all_pages(): void {
 /** Pages on all CPUs' lists of zone `z`. */
 export function zone_pcp_pages(z: zone): u64 {
   let n: u64 = 0;
-  for (let cpu = 0; cpu < NR_CPUS; cpu++) n += <u64>load<u32>(pcp_of(z, cpu), PCP_COUNT);
+  for (let cpu = 0; cpu < pcpu_nr_units; cpu++) n += <u64>load<u32>(pcp_of(z, cpu), PCP_COUNT);
   return n;
 }
 

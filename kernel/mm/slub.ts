@@ -14,9 +14,22 @@
  *              ├ node[MAX_NUMNODES]   list_lock ─┬─ partial ⇄ slab ⇄ slab …
  *              │                                 └─ full    ⇄ slab …
  *              │                      nr_partial, nr_full, nr_slabs, total_objects
- *              └ cpu_slab[nr_cpu_ids] freelist ─▶ obj ─▶ obj ─▶ 0   (this CPU's,
- *                                     slab (frozen: on no list)     no lock)
- *                                     statistics (ALLOC_FASTPATH …)
+ *              ├ cpu_slab ──────────▶ per-CPU kmem_cache_cpu (alloc_percpu)
+ *              └ cpu_slab[nr_cpu_ids] the boot caches' embedded copies
+ *
+ *   kmem_cache_cpu: freelist ─▶ obj ─▶ obj ─▶ 0   (this CPU's, no lock)
+ *                   slab (frozen: on no list)
+ *                   statistics (ALLOC_FASTPATH …)
+ *
+ * Where the kmem_cache_cpu live: a cache made by kmem_cache_create gets
+ * them from the per-CPU allocator, as Linux (s->cpu_slab =
+ * alloc_percpu(struct kmem_cache_cpu), mm/percpu.ts), freed by
+ * kmem_cache_destroy. The boot caches (the kmem_cache cache, whose static
+ * bootstrap descriptor is copied into its own slab, and kmalloc's,
+ * create_boot_cache with GFP_NOWAIT) keep an array of nr_cpus entries
+ * embedded after node[]: s.cpu_slab == 0 says so. Every descriptor keeps
+ * room for that array (they are all objects of the one kmem_cache cache).
+ * cpu_slab_of(s, cpu) and this_cpu_slab(s) hide the difference.
  *
  * A slab is a block of 2^order pages; its struct page carries the slab
  * fields (slab_cache, freelist, inuse, frozen; see mm/page.ts). Objects
@@ -134,6 +147,7 @@ import {
 import { alloc_pages_node, __free_pages } from "./page_alloc";
 import { MAX_ORDER, MAX_NUMNODES, NUMA_NO_NODE, PAGE_ALLOC_COSTLY_ORDER, nr_online_nodes } from "./mmzone";
 import { should_failslab } from "./failslab";
+import { per_cpu_ptr, this_cpu_ptr, alloc_percpu_gfp, free_percpu } from "./percpu";
 
 // --- flags (Linux include/linux/slab.h, 6.1 values) ------------------------------------------------
 
@@ -273,6 +287,8 @@ export class kmem_cache {
   order_fallback: u32;
   /** kmem_cache_destroy calls refused because objects were still allocated. */
   destroy_failed: u32;
+  /** The per-CPU kmem_cache_cpu (a per-CPU pointer, alloc_percpu); 0 = the embedded cpu_slab[] (boot caches). */
+  cpu_slab: usize;
 }
 const KMEM_CACHE_HEADER: usize = 128;
 const NODE_OFFSET: usize = KMEM_CACHE_HEADER;
@@ -352,7 +368,14 @@ const map_lock = changetype<spinlock_t>(memory.data(SPINLOCK_SIZE, 16));
 }
 // @ts-ignore: decorator
 @inline export function cpu_slab_of(s: kmem_cache, cpu: i32): kmem_cache_cpu {
-  return changetype<kmem_cache_cpu>(changetype<usize>(s) + CPU_SLAB_OFFSET + <usize>cpu * KMEM_CACHE_CPU_SIZE);
+  const p = s.cpu_slab;
+  return changetype<kmem_cache_cpu>(p != 0 ? per_cpu_ptr(p, cpu) : changetype<usize>(s) + CPU_SLAB_OFFSET + <usize>cpu * KMEM_CACHE_CPU_SIZE);
+}
+/** This CPU's kmem_cache_cpu of `s` (interrupts off to keep it this CPU's). */
+// @ts-ignore: decorator
+@inline export function this_cpu_slab(s: kmem_cache): kmem_cache_cpu {
+  const p = s.cpu_slab;
+  return changetype<kmem_cache_cpu>(p != 0 ? this_cpu_ptr(p) : changetype<usize>(s) + CPU_SLAB_OFFSET + <usize>smp_processor_id() * KMEM_CACHE_CPU_SIZE);
 }
 // @ts-ignore: decorator
 @inline function node_lock(n: kmem_cache_node): spinlock_t { return changetype<spinlock_t>(n); }
@@ -1139,7 +1162,7 @@ function discard_slab(s: kmem_cache, slab: page): void {
   store<u16>(changetype<usize>(slab), 0, SLAB_COUNTERS_OFFSET);
   INIT_LIST_HEAD(slab_lru(slab));
   const flags = local_irq_save();
-  cpu_slab_of(s, smp_processor_id()).free_slab++;
+  this_cpu_slab(s).free_slab++;
   local_irq_restore(flags);
   __free_pages(slab, order);
 }
@@ -1214,7 +1237,7 @@ export function flush_all(s: kmem_cache): void {
  * slab is allocated). Returns the object or 0.
  */
 function ___slab_alloc(s: kmem_cache, gfp: gfp_t, irqflags: u64, nid: i32): usize {
-  let c = cpu_slab_of(s, smp_processor_id());
+  let c = this_cpu_slab(s);
   if (c.slab != 0) {
     // Objects other CPUs freed into this CPU's slab (Linux get_freelist).
     const slab = changetype<page>(<usize>c.slab);
@@ -1258,7 +1281,7 @@ function ___slab_alloc(s: kmem_cache, gfp: gfp_t, irqflags: u64, nid: i32): usiz
   const slab = new_slab(s, gfp, nid);
   local_irq_save();
   if (isnull(slab)) return 0;
-  c = cpu_slab_of(s, smp_processor_id());
+  c = this_cpu_slab(s);
   if (c.slab != 0) flush_this_cpu_slab(s); // an interrupt on this CPU installed one meanwhile
   const freelist = slab_freelist(slab);
   set_slab_freelist(slab, 0);
@@ -1342,7 +1365,7 @@ function slab_alloc_debug(s: kmem_cache, gfp: gfp_t, nid: i32, api_sp: u64): usi
       set_freepointer(s, obj, OBJ_ACTIVE);
       init_object(s, obj, SLUB_RED_ACTIVE);
       if (s.flags & SLAB_STORE_USER) set_track(s, obj, TRACK_ALLOC, api_sp);
-      cpu_slab_of(s, smp_processor_id()).alloc_slowpath++;
+      this_cpu_slab(s).alloc_slowpath++;
       spin_unlock_irqrestore(node_lock(n), flags);
       return obj;
     }
@@ -1351,7 +1374,7 @@ function slab_alloc_debug(s: kmem_cache, gfp: gfp_t, nid: i32, api_sp: u64): usi
     if (isnull(slab)) return 0;
     const f = spin_lock_irqsave(node_lock(n));
     add_partial(n, slab, false);
-    cpu_slab_of(s, smp_processor_id()).alloc_slab++;
+    this_cpu_slab(s).alloc_slab++;
     spin_unlock_irqrestore(node_lock(n), f);
   }
   return 0;
@@ -1414,11 +1437,11 @@ function __slab_free(s: kmem_cache, slab: page, obj: usize, api_sp: u64): void {
   if (kmem_cache_debug(s)) {
     const r = free_debug_processing(s, slab, obj, n, api_sp);
     if (r == FREE_REFUSED) { spin_unlock_irqrestore(node_lock(n), flags); return; }
-    cpu_slab_of(s, smp_processor_id()).free_slowpath++;
+    this_cpu_slab(s).free_slowpath++;
     if (r == FREE_ISOLATED) { spin_unlock_irqrestore(node_lock(n), flags); return; }
   } else {
     if (obj == slab_freelist(slab)) { spin_unlock_irqrestore(node_lock(n), flags); naive_double_free(s, slab, obj); return; }
-    cpu_slab_of(s, smp_processor_id()).free_slowpath++;
+    this_cpu_slab(s).free_slowpath++;
   }
   const objects = slab_objects(s, slab);
   const was_full = slab_inuse(slab) == objects && !slab_frozen(slab);
@@ -1443,7 +1466,7 @@ function __slab_free(s: kmem_cache, slab: page, obj: usize, api_sp: u64): void {
 function do_slab_free(s: kmem_cache, slab: page, obj: usize, api_sp: u64): void {
   if (!kmem_cache_debug(s)) {
     const flags = local_irq_save();
-    const c = cpu_slab_of(s, smp_processor_id());
+    const c = this_cpu_slab(s);
     if (<usize>c.slab == changetype<usize>(slab)) {
       if (obj == <usize>c.freelist) {
         local_irq_restore(flags);
@@ -1520,7 +1543,7 @@ export function __kmem_cache_alloc(s: kmem_cache, gfp: gfp_t, nid: i32, api_sp: 
     obj = slab_alloc_debug(s, gfp, nid, api_sp);
   } else {
     const flags = local_irq_save();
-    const c = cpu_slab_of(s, smp_processor_id());
+    const c = this_cpu_slab(s);
     obj = <usize>c.freelist;
     if (obj != 0 && (nid == NUMA_NO_NODE || page_to_nid(changetype<page>(<usize>c.slab)) == nid)) {
       c.freelist = <u32>get_freepointer(s, obj);
@@ -1619,7 +1642,7 @@ function link_cache(s: kmem_cache): void {
 
 /** Create a cache with a descriptor from kmem_cache_cache. `gfp`: GFP_NOWAIT at boot. Returns null and the error. */
 let create_error: i32 = 0;
-function create_cache(name: string, size: u32, align: u32, flags: u32, ctor: usize, gfp: gfp_t): kmem_cache {
+function create_cache(name: string, size: u32, align: u32, flags: u32, ctor: usize, gfp: gfp_t, percpu: bool): kmem_cache {
   const null_cache = changetype<kmem_cache>(0);
   create_error = 0;
   if (slab_state < SLAB_PARTIAL) { create_error = -16; return null_cache; } // -EBUSY: before kmem_cache_init
@@ -1633,6 +1656,15 @@ function create_cache(name: string, size: u32, align: u32, flags: u32, ctor: usi
     __kmem_cache_free(kmem_cache_cache(), changetype<usize>(s), 0);
     create_error = -22;
     return null_cache;
+  }
+  if (percpu) {
+    const pc = alloc_percpu_gfp(KMEM_CACHE_CPU_SIZE, gfp); // zeroed on every CPU
+    if (pc == 0) {
+      __kmem_cache_free(kmem_cache_cache(), changetype<usize>(s), 0);
+      create_error = -12;
+      return null_cache;
+    }
+    s.cpu_slab = pc;
   }
   link_cache(s);
   return s;
@@ -1648,7 +1680,7 @@ function create_cache(name: string, size: u32, align: u32, flags: u32, ctor: usi
  * Context: process context (may sleep).
  */
 export function kmem_cache_create(name: string, size: u32, align: u32, flags: u32, ctor: usize): kmem_cache {
-  const s = create_cache(name, size, align, flags, ctor, GFP_KERNEL);
+  const s = create_cache(name, size, align, flags, ctor, GFP_KERNEL, true);
   if (isnull(s)) {
     if (flags & SLAB_PANIC) panic("kmem_cache_create: Failed to create slab '%s'. Error %d", changetype<usize>(name), create_error);
     pr_warn("kmem_cache_create(%s) failed with error %d\n", changetype<usize>(name), create_error);
@@ -1659,7 +1691,7 @@ export function kmem_cache_create(name: string, size: u32, align: u32, flags: u3
 
 /** A boot cache (Linux create_boot_cache): kmalloc's. Panics on failure. Context: boot. */
 export function create_boot_cache(name: string, size: u32, align: u32, flags: u32): kmem_cache {
-  const s = create_cache(name, size, align, flags, 0, GFP_NOWAIT);
+  const s = create_cache(name, size, align, flags, 0, GFP_NOWAIT, false);
   if (isnull(s)) panic("Creation of kmalloc slab %s size=%u failed. Reason %d", changetype<usize>(name), size, create_error);
   return s;
 }
@@ -1786,6 +1818,7 @@ export function kmem_cache_destroy(s: kmem_cache): void {
   flags = spin_lock_irqsave(slab_caches_lock);
   list_del_init(changetype<usize>(s) + offsetof<kmem_cache>("list_next"));
   spin_unlock_irqrestore(slab_caches_lock, flags);
+  free_percpu(s.cpu_slab); // 0 (a boot cache) is ignored
   __kmem_cache_free(kmem_cache_cache(), changetype<usize>(s), 0);
 }
 
