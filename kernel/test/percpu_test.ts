@@ -143,6 +143,13 @@ const preempted: usize = memory.data(64 * 8, 8);
 const mismatches: usize = memory.data(8, 8);
 let dyn_counter: usize = 0;
 let inc_deadline: u64 = 0;
+/**
+ * Past the soft deadline a thread spins on until it has itself been
+ * preempted once (its CPU's other thread may start late: on QEMU the harts
+ * run in real time and the first thread could finish its four ticks alone),
+ * up to this hard limit, after which the case reports what it saw.
+ */
+let inc_hard_deadline: u64 = 0;
 const MIN_OPS: u64 = 300;
 const THREADS_PER_CPU: i32 = 2;
 
@@ -153,7 +160,7 @@ function inc_thread(arg: u64): i32 {
     atomic.add<u64>(mismatches, 1);
   }
   let ops: u64 = 0;
-  while (ops < MIN_OPS || get_jiffies_64() < inc_deadline) {
+  while (ops < MIN_OPS || get_jiffies_64() < inc_deadline || (current().nivcsw == 0 && get_jiffies_64() < inc_hard_deadline)) {
     this_cpu_inc(s);
     this_cpu_add(dyn_counter, 3);
     ops++;
@@ -186,6 +193,7 @@ function percpu_all_harts_increment(test: kunit): void {
   init_completion(done);
   // Four ticks of spinning: two threads on one CPU that never yield share it by preemption.
   inc_deadline = get_jiffies_64() + 4;
+  inc_hard_deadline = inc_deadline + 250; // one second at HZ = 250
   let started = 0;
   for (let cpu = 0; cpu < nr_cpu_ids; cpu++) {
     if (!cpu_online(cpu)) continue;
