@@ -6,7 +6,8 @@
  * S-mode payload, when it is installed; 3) the page allocator: guest
  * instructions per alloc+free pair on its paths (bench/page_alloc.ts); 4) the
  * slab allocator: the same for kmalloc and kmem_cache paths, and objects per
- * second on 1 and 4 harts (bench/slab.ts).
+ * second on 1 and 4 harts (bench/slab.ts); 5) vmalloc+vfree, the TLB shootdown
+ * on 1, 4 and 16 harts, this_cpu_add and alloc_percpu (bench/vmalloc.ts).
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,6 +21,7 @@ import { cpuLoopSource } from './guest.js';
 import { sbiPayloadSource } from '../tests/helpers/sbi_payload.js';
 import { pageAllocBench } from './page_alloc.js';
 import { slabBench } from './slab.js';
+import { vmallocBench } from './vmalloc.js';
 
 const FW_JUMP = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
 const ITERATIONS = Number(process.env.KMEMLAB_BENCH_ITERS ?? 4_000_000);
@@ -103,3 +105,4 @@ cpuBench();
 bootBench();
 await pageAllocBench();
 await slabBench();
+await vmallocBench();

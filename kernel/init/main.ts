@@ -32,6 +32,7 @@ import { machine_power_off } from "../reboot";
 import { register_all_suites, run_selftests, selftest_requested } from "../test/suites";
 import { run_page_bench_from_cmdline } from "../test/page_bench";
 import { run_slab_bench_from_cmdline } from "../test/slab_bench";
+import { run_vm_bench_from_cmdline } from "../test/vm_bench";
 import { run_examples_from_cmdline } from "../examples/examples";
 import { failslab_init } from "../mm/failslab";
 import { UTS_SYSNAME, UTS_RELEASE, UTS_VERSION, LINUX_COMPILER } from "../version";
@@ -161,6 +162,7 @@ export function kernel_main(hartid: u32, dtb: usize): i32 {
   boot_fault_injection();
   run_page_bench_from_cmdline();                       // bench=page_alloc: the allocator benchmark
   run_slab_bench_from_cmdline();                       // bench=slab: the slab allocator benchmark
+  run_vm_bench_from_cmdline();                         // bench=vmalloc: vmalloc, TLB shootdown, per-CPU
   const example = run_examples_from_cmdline();         // example=NAME: the seed documents' examples
   if (example >= 0) {
     mm_reports_from_cmdline();

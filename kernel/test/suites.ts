@@ -25,6 +25,7 @@ import { register_slab_stress_tests } from "./slab_stress_test";
 import { register_percpu_tests } from "./percpu_test";
 import { register_vmalloc_tests } from "./vmalloc_test";
 import { register_ioremap_tests } from "./ioremap_test";
+import { register_pgtable_tests } from "./pgtable_test";
 import { cmdline_find, cmdline_val_ptr, cmdline_val_len, cmdline_get_bool, list_contains } from "../cmdline";
 import { bytes_eq_str } from "../lib/string";
 import { pr_info, pr_err } from "../printk";
@@ -54,6 +55,7 @@ export function register_all_suites(): void {
   register_percpu_tests();
   register_vmalloc_tests();
   register_ioremap_tests();
+  register_pgtable_tests();
   if (cmdline_get_bool("selftest_fail", false)) {
     kunit_suite("selftest_fail", KUNIT_SUITE_ALWAYS);
     kunit_case("deliberate_failure", deliberate_failure);
