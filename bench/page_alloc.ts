@@ -12,12 +12,10 @@
  * are different machines and compilers, so the table compares our paths with
  * our own order-0 fast path and leaves Linux as context.
  */
-import { readFileSync } from 'node:fs';
-import { Machine } from '../emulator/machine/machine.js';
-import { buildImages, findRoot } from '../toolchain/build.js';
+import { findRoot } from '../toolchain/build.js';
+import { runGuestBench } from './kernel_bench.js';
 
 const HARTS = 4;
-const LIMIT = 2_000_000_000;
 
 /** What each figure measures (kernel/test/page_bench.ts). */
 const WHAT: Record<string, string> = {
@@ -37,37 +35,9 @@ export interface PageBenchResult {
 
 /** Boot `bench=page_alloc` and collect its lines. Throws when the build or the boot fails. */
 export async function runPageBench(root: string, harts = HARTS): Promise<PageBenchResult> {
-  const built = await buildImages({ root, targets: ['kernel', 'firmware'] });
-  if (!built.ok) {
-    const errors = built.targets.flatMap((t) => t.errors);
-    throw new Error(`kernel/firmware build failed:\n${errors.join('\n')}`);
-  }
-  const elf = (t: string): Uint8Array => new Uint8Array(readFileSync(built.targets.find((x) => x.target === t)!.elf));
-  let out = '';
-  const m = new Machine({
-    harts,
-    bios: { name: 'firmware.elf', bytes: elf('firmware') },
-    kernel: { name: 'kernel.elf', bytes: elf('kernel') },
-    append: 'bench=page_alloc',
-    output: (b) => (out += String.fromCharCode(b)),
-  });
-  const t0 = process.hrtime.bigint();
-  const stop = m.run(LIMIT);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (stop !== 'exit' || m.exit?.kind !== 'pass') {
-    throw new Error(`the bench boot ended with ${stop} ${JSON.stringify(m.exit)}; console tail:\n${out.slice(-2000)}`);
-  }
-  const figures = new Map<string, number>();
-  const info: string[] = [];
-  for (const line of out.split('\n')) {
-    const f = /bench: (\S+) (\d+) insns\/op/.exec(line);
-    if (f) figures.set(f[1]!, Number(f[2]));
-    const i = /bench-info: (.*)$/.exec(line);
-    if (i) info.push(i[1]!.trim());
-    if (/bench: .* failed|bench: .*did not finish|started \d+ of/.test(line)) info.push(`problem: ${line.trim()}`);
-  }
-  if (!figures.has('order0_pcp')) throw new Error(`no bench lines on the console; tail:\n${out.slice(-2000)}`);
-  return { figures, info, insns: m.insns, ms };
+  const r = await runGuestBench(root, harts, 'bench=page_alloc');
+  if (!r.figures.has('order0_pcp')) throw new Error(`no bench lines on the console; tail:\n${r.console.slice(-2000)}`);
+  return r;
 }
 
 export async function pageAllocBench(): Promise<void> {

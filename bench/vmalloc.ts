@@ -21,11 +21,9 @@
  * things (lazy vfree purge, x86 this_cpu ops as one %gs instruction); it is
  * not measured here, and the two are different machines and compilers.
  */
-import { readFileSync } from 'node:fs';
-import { Machine } from '../emulator/machine/machine.js';
-import { buildImages, findRoot } from '../toolchain/build.js';
+import { findRoot } from '../toolchain/build.js';
+import { runGuestBench, table } from './kernel_bench.js';
 
-const LIMIT = 2_000_000_000;
 const HARTS = [1, 4, 16];
 
 /** What each figure measures (kernel/test/vm_bench.ts). */
@@ -44,53 +42,13 @@ export interface VmBenchResult {
   ms: number;
 }
 
-let images: { bios: Uint8Array; kernel: Uint8Array } | undefined;
-
 /** Boot `bench=vmalloc` on `harts` harts and collect its lines. Throws when the build or the boot fails. */
 export async function runVmBench(root: string, harts: number): Promise<VmBenchResult> {
-  if (images === undefined) {
-    const built = await buildImages({ root, targets: ['kernel', 'firmware'] });
-    if (!built.ok) {
-      const errors = built.targets.flatMap((t) => t.errors);
-      throw new Error(`kernel/firmware build failed:\n${errors.join('\n')}`);
-    }
-    const elf = (t: string): Uint8Array => new Uint8Array(readFileSync(built.targets.find((x) => x.target === t)!.elf));
-    images = { bios: elf('firmware'), kernel: elf('kernel') };
-  }
-  let out = '';
-  const m = new Machine({
-    harts,
-    bios: { name: 'firmware.elf', bytes: images.bios },
-    kernel: { name: 'kernel.elf', bytes: images.kernel },
-    append: 'bench=vmalloc',
-    output: (b) => (out += String.fromCharCode(b)),
-  });
-  const t0 = process.hrtime.bigint();
-  const stop = m.run(LIMIT);
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (stop !== 'exit' || m.exit?.kind !== 'pass') {
-    throw new Error(`the bench boot (${harts} harts) ended with ${stop} ${JSON.stringify(m.exit)}; console tail:\n${out.slice(-2000)}`);
-  }
-  const figures = new Map<string, number>();
-  const info: string[] = [];
-  for (const line of out.split('\n')) {
-    const f = /bench: (\S+) (\d+) insns\/op/.exec(line);
-    if (f) figures.set(f[1]!, Number(f[2]));
-    const i = /bench-info: (.*)$/.exec(line);
-    if (i) info.push(i[1]!.trim());
-    if (/bench: .* failed/.test(line)) info.push(`problem: ${line.trim()}`);
-  }
-  if (!figures.has('vmalloc4')) throw new Error(`no vmalloc bench lines on the console (${harts} harts); tail:\n${out.slice(-2000)}`);
-  return { harts, figures, info, insns: m.insns, ms };
+  const r = await runGuestBench(root, harts, 'bench=vmalloc');
+  if (!r.figures.has('vmalloc4')) throw new Error(`no bench=vmalloc lines on the console (${harts} harts); tail:\n${r.console.slice(-2000)}`);
+  return r;
 }
 
-function table(head: string[], rows: string[][], right: Set<number>): void {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  console.log(line(head));
-  console.log(`|${widths.map((w, i) => (right.has(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`);
-  for (const row of rows) console.log(line(row));
-}
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
