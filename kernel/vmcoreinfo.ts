@@ -20,6 +20,29 @@
  * else in the image. Subsystems append their entries at boot
  * (vmcoreinfo_symbol, _size, _offset, _number); appends take
  * vmcoreinfo_lock, so any CPU may add entries later.
+ *
+ * Finding it: the global vmcoreinfo_data (ELF symbol
+ * kernel/vmcoreinfo/vmcoreinfo_data, as Linux's `vmcoreinfo_data`) holds
+ * the header's kernel address (a linear-map pointer: its low 32 bits are the
+ * physical address); it is set with the header, by the first append.
+ *
+ * The memory-management entries (Linux puts them in crash_save_vmcoreinfo_init
+ * of kernel/crash_core.c too) are appended right after the first entry, for
+ * emulator/inspect/buddyinfo.ts. Zones and free areas are two flat arrays
+ * here, not Linux's zone.free_area[] inside struct zone:
+ *
+ *   SYMBOL(node_zones)            NODE_DATA(nid)->node_zones[zid] at
+ *                                 + (nid · MAX_NR_ZONES + zid) · SIZE(zone)
+ *   SIZE(zone), OFFSET(zone.name) (a pointer to an AssemblyScript string:
+ *                                 UTF-16LE, byte length in the u32 before it),
+ *   OFFSET(zone.present_pages)    (populated_zone: present ≠ 0)
+ *   SYMBOL(free_area)             zone (nid, zid)'s free_area[order] at
+ *                                 + ((nid · MAX_NR_ZONES + zid) · LENGTH(zone.free_area)
+ *                                    + order) · SIZE(free_area)
+ *   SIZE(free_area), OFFSET(free_area.nr_free) (u64 blocks),
+ *   LENGTH(zone.free_area)        MAX_ORDER (Linux's own entry)
+ *   NUMBER(MAX_NR_ZONES), NUMBER(MAX_NUMNODES),
+ *   NUMBER(nr_online_nodes)       a constant here (nodes 0 … n − 1 have memory)
  */
 import { vsnprintf, str } from "./lib/vsprintf";
 import { vaddr } from "./arch/layout";
@@ -31,6 +54,9 @@ export const VMCOREINFO_MAGIC: u64 = 0x4e49_4552_4f43_4d56;
 
 export const vmcoreinfo_note: usize = memory.data(VMCOREINFO_BYTES, 16);
 const vmcoreinfo_lock = changetype<spinlock_t>(memory.data(SPINLOCK_SIZE, 16));
+/** The header's kernel virtual address, for the host (Linux's vmcoreinfo_data); 0 until the first append. */
+export let vmcoreinfo_data: u64 = 0;
+let mm_published: bool = false;
 
 function used(): i32 { return <i32>load<u32>(vmcoreinfo_note, 8); }
 
@@ -40,10 +66,13 @@ function used(): i32 { return <i32>load<u32>(vmcoreinfo_note, 8); }
  */
 export function vmcoreinfo_append(fmt: string, a0: u64 = 0, a1: u64 = 0, a2: u64 = 0): bool {
   const flags = spin_lock_irqsave(vmcoreinfo_lock);
-  if (load<u64>(vmcoreinfo_note) != VMCOREINFO_MAGIC) {
+  // The first append writes the header (keyed on vmcoreinfo_data: a global
+  // that is never read would be optimized away, and with it its ELF symbol).
+  if (vmcoreinfo_data == 0) {
     store<u64>(vmcoreinfo_note, VMCOREINFO_MAGIC);
     store<u32>(vmcoreinfo_note, 0, 8);
     store<u32>(vmcoreinfo_note, 1, 12);
+    vmcoreinfo_data = vaddr(vmcoreinfo_note);
   }
   const at = used();
   const room = VMCOREINFO_BYTES - VMCOREINFO_HEADER - at;
@@ -53,7 +82,32 @@ export function vmcoreinfo_append(fmt: string, a0: u64 = 0, a1: u64 = 0, a2: u64
   if (ok) store<u32>(vmcoreinfo_note, <u32>(at + n), 8);
   else store<u8>(p, 0);
   spin_unlock_irqrestore(vmcoreinfo_lock, flags);
+  if (!mm_published) {
+    mm_published = true;
+    vmcoreinfo_mm_setup();
+  }
   return ok;
+}
+
+/**
+ * The zone and free-area layout (see the header comment). Static addresses
+ * and sizes only, so it may run before the zones are set up. Zone (0, 0) has
+ * node 0 and index 0 whether or not zone_init ran, so free_area_of(it, 0) is
+ * the start of the free-area array.
+ */
+function vmcoreinfo_mm_setup(): void {
+  const z0 = node_zone(0, 0);
+  vmcoreinfo_symbol("node_zones", changetype<usize>(z0));
+  vmcoreinfo_size("zone", ZONE_STRIDE);
+  vmcoreinfo_offset("zone.name", offsetof<zone>("name"));
+  vmcoreinfo_offset("zone.present_pages", offsetof<zone>("present_pages"));
+  vmcoreinfo_symbol("free_area", free_area_of(z0, 0));
+  vmcoreinfo_size("free_area", FREE_AREA_SIZE);
+  vmcoreinfo_offset("free_area.nr_free", LIST_HEAD_SIZE);
+  vmcoreinfo_append("LENGTH(zone.free_area)=%lu\n", MAX_ORDER);
+  vmcoreinfo_number("MAX_NR_ZONES", MAX_NR_ZONES);
+  vmcoreinfo_number("MAX_NUMNODES", MAX_NUMNODES);
+  vmcoreinfo_number("nr_online_nodes", nr_online_nodes);
 }
 
 export function vmcoreinfo_symbol(name: string, p: usize): bool { return vmcoreinfo_append("SYMBOL(%s)=%lx\n", str(name), vaddr(p)); }
@@ -61,3 +115,14 @@ export function vmcoreinfo_size(name: string, size: usize): bool { return vmcore
 export function vmcoreinfo_offset(name: string, off: usize): bool { return vmcoreinfo_append("OFFSET(%s)=%lu\n", str(name), off); }
 export function vmcoreinfo_number(name: string, v: i64): bool { return vmcoreinfo_append("NUMBER(%s)=%ld\n", str(name), v); }
 export function vmcoreinfo_string(name: string, v: string): bool { return vmcoreinfo_append("%s=%s\n", str(name), str(v)); }
+
+// mm/vmalloc.ts before mm/mmzone.ts: AssemblyScript compiles a file's
+// imports depth-first, and this file is reached early (through printk.ts);
+// the memory-management files use each other's constants at top level, so
+// they must be entered where the rest of the kernel enters them (vmalloc.ts,
+// see drivers/kmemlab_dma.ts), not at mmzone.ts, or a constant is "used
+// before its declaration".
+import { vfree as _enter_mm_at_vmalloc } from "./mm/vmalloc";
+import { zone, node_zone, free_area_of, MAX_ORDER, MAX_NUMNODES, FREE_AREA_SIZE, ZONE_STRIDE, nr_online_nodes } from "./mm/mmzone";
+import { MAX_NR_ZONES } from "./mm/gfp";
+import { LIST_HEAD_SIZE } from "./lib/list";
