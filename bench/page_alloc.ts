@@ -13,7 +13,7 @@
  * our own order-0 fast path and leaves Linux as context.
  */
 import { findRoot } from '../toolchain/build.js';
-import { runGuestBench } from './kernel_bench.js';
+import { runGuestBench, type GuestBenchRun } from './kernel_bench.js';
 
 const HARTS = 4;
 
@@ -26,12 +26,8 @@ const WHAT: Record<string, string> = {
   order0_burst_contended: `all ${HARTS} CPUs: 128 allocs then 128 frees, so the lists refill and spill through the zone lock`,
 };
 
-export interface PageBenchResult {
-  figures: Map<string, number>;
-  info: string[];
-  insns: number;
-  ms: number;
-}
+/** What a boot of the benchmark gives (figures, rates, info lines, the boot's instructions and time). */
+export type PageBenchResult = GuestBenchRun;
 
 /** Boot `bench=page_alloc` and collect its lines. Throws when the build or the boot fails. */
 export async function runPageBench(root: string, harts = HARTS): Promise<PageBenchResult> {

@@ -26,7 +26,7 @@
 import { DEFAULT_INSNS_PER_TICK } from '../emulator/machine/machine.js';
 import { TIMEBASE_FREQ } from '../emulator/machine/memmap.js';
 import { findRoot } from '../toolchain/build.js';
-import { runGuestBench, table } from './kernel_bench.js';
+import { runGuestBench, table, type GuestBenchRun } from './kernel_bench.js';
 
 
 /** What each figure measures (kernel/test/slab_bench.ts). */
@@ -43,14 +43,8 @@ const WHAT: Record<string, string> = {
 };
 const ORDER = Object.keys(WHAT);
 
-export interface SlabBenchResult {
-  harts: number;
-  figures: Map<string, number>;
-  rates: Map<string, number>;
-  info: string[];
-  insns: number;
-  ms: number;
-}
+/** What a boot of the benchmark gives (figures, rates, info lines, the boot's instructions and time). */
+export type SlabBenchResult = GuestBenchRun;
 
 /** Boot `bench=slab` on `harts` harts and collect its lines. Throws when the build or the boot fails. */
 export async function runSlabBench(root: string, harts: number): Promise<SlabBenchResult> {

@@ -22,7 +22,7 @@
  * not measured here, and the two are different machines and compilers.
  */
 import { findRoot } from '../toolchain/build.js';
-import { runGuestBench, table } from './kernel_bench.js';
+import { runGuestBench, table, type GuestBenchRun } from './kernel_bench.js';
 
 const HARTS = [1, 4, 16];
 
@@ -34,13 +34,8 @@ const WHAT: Record<string, string> = {
   percpu_alloc8: 'alloc_percpu(8) + free_percpu (first chunk; zeroed in every CPU unit)',
 };
 
-export interface VmBenchResult {
-  harts: number;
-  figures: Map<string, number>;
-  info: string[];
-  insns: number;
-  ms: number;
-}
+/** What a boot of the benchmark gives (figures, rates, info lines, the boot's instructions and time). */
+export type VmBenchResult = GuestBenchRun;
 
 /** Boot `bench=vmalloc` on `harts` harts and collect its lines. Throws when the build or the boot fails. */
 export async function runVmBench(root: string, harts: number): Promise<VmBenchResult> {
