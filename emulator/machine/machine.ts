@@ -94,6 +94,8 @@ export class Machine implements HartEnv {
   readonly images: { name: string; elf?: ElfImage; loadAddr: number }[] = [];
   htif: Htif | undefined;
   exit: ExitState | undefined;
+  /** The hart whose debugger stop made run() return 'break'. */
+  debugHart: Hart | undefined;
   /** Total instructions executed by all harts (trapping ones included). */
   insns = 0;
   private readonly output: (byte: number) => void;
@@ -292,6 +294,7 @@ export class Machine implements HartEnv {
   /** May `hart` cache stores to this RAM page? Not while another hart holds a reservation in it, nor on tohost's page. */
   private storeWatched(hart: Hart, pageOff: number): boolean {
     if (this.htif && this.htif.onPage(pageOff)) return true;
+    if (this.debugWatch !== null && this.debugWatch(pageOff)) return true;
     if (this.reservations > 0) {
       for (const h of this.harts) {
         if (h !== hart && h.resvOff >= 0 && h.resvOff - (h.resvOff % PAGE_SIZE) === pageOff) return true;
@@ -299,6 +302,9 @@ export class Machine implements HartEnv {
     }
     return false;
   }
+
+  /** Set by a debugger: RAM pages (buffer offset) with a watchpoint, never cached in a store TLB. */
+  debugWatch: ((pageOff: number) => boolean) | null = null;
 
   /** Writes by someone other than a hart (DMA, the debugger) break reservations too. */
   hostWrote(paddr: number, len: number): void {
@@ -313,6 +319,33 @@ export class Machine implements HartEnv {
       h.externalStop = true;
       h.stopFlag = true;
     }
+  }
+
+  /**
+   * Execute one instruction on `h` alone (the debugger's single step), with
+   * interrupts held off as QEMU's gdbstub steps by default; time advances by
+   * the instruction. Returns the number executed: 0 when the hart is halted,
+   * waits in WFI or is stopped for the debugger.
+   */
+  stepHart(h: Hart): number {
+    if (this.exit !== undefined || h.halted || (h.wfi && !h.wakeable())) return 0;
+    h.wfi = false;
+    h.externalStop = false;
+    let n: number;
+    try {
+      n = h.run(1, false);
+    } catch (e) {
+      throw new MachineError(`hart ${h.hartId} at pc 0x${h.pc.toString(16)}: emulator fault: ${(e as Error).message}`);
+    }
+    this.insns += n;
+    this.tickRemainder += n;
+    const ticks = Math.floor(this.tickRemainder / this.insnsPerTick);
+    this.tickRemainder -= ticks * this.insnsPerTick;
+    if (ticks > 0) {
+      this.clint.advance(ticks);
+      this.dma.advance(ticks);
+    }
+    return n;
   }
 
   /** Register an extra device (tests, later devices). */
@@ -349,6 +382,11 @@ export class Machine implements HartEnv {
         this.turnLeft -= n;
         this.roundRan = true;
         if (this.exit !== undefined) return 'exit';
+        // Stopped for the debugger: the turn goes on at the next call.
+        if (h.debugStop !== undefined) {
+          this.debugHart = h;
+          return 'break';
+        }
         // A turn cut short by the caller's limit goes on at the next call, so
         // running in slices gives exactly the run of one call.
         turnOver = n < budget || this.turnLeft <= 0;

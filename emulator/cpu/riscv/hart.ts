@@ -71,8 +71,24 @@ export interface HartEnv {
   reserved(hart: Hart, off: number): void;
 }
 
+/**
+ * What a debugger (emulator/debug/debugger.ts) asks of a hart. Only slow
+ * paths consult it: pages with a breakpoint are never cached in the fetch
+ * TLB and watched RAM pages never in the load/store TLBs (the debugger
+ * flushes every TLB when it adds one), so fetches there come through
+ * fetchSlow and accesses through the slow load/store paths, which ask here.
+ */
+export interface HartDebug {
+  /** Is there a breakpoint at this virtual pc (for this hart)? */
+  breakAt(hart: Hart, pc: bigint): boolean;
+  /** An access to RAM (buffer offset `off`, `len` bytes) is about to happen; true when a watchpoint fires. */
+  access(hart: Hart, off: number, len: number, write: boolean): boolean;
+}
+
 /** Thrown (never an Error: no stack trace) to unwind a faulting instruction. */
 const TRAP = { trap: true };
+/** Thrown from fetchSlow to stop before an instruction with a breakpoint. */
+const BREAK = { break: true };
 
 const TWO32 = 4294967296;
 const MISA_VALUE = (2n << 62n) | BigInt((1 << 0) | (1 << 2) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20)); // RV64 ACIMSU
@@ -142,6 +158,19 @@ export class Hart {
   halted = false;
   /** LR reservation: RAM buffer offset of the 8-byte granule, or -1. */
   resvOff = -1;
+
+  // --- Debugger ----------------------------------------------------------------
+  /** The attached debugger's hooks, or null (the hot paths never look). */
+  debug: HartDebug | null = null;
+  /**
+   * Why the hart stopped for the debugger: 'break' before the instruction at
+   * pc (not executed), 'watch' after the instruction that made the access,
+   * 'step' after a single step; undefined while running. run() returns at once
+   * while it is set: the debugger clears it to go on.
+   */
+  debugStop: 'break' | 'watch' | 'step' | undefined = undefined;
+  /** Go past a breakpoint at this pc once (resuming from it); -1 for none. */
+  skipBreakPc = -1n;
 
   readonly mmu: Mmu;
   private readonly mem: PhysMemory;
@@ -240,18 +269,57 @@ export class Hart {
    * (trapping ones included). Stops early on WFI, halt, or when the host sets
    * `stopFlag` from outside (power-off, breakpoint).
    */
-  run(budget: number): number {
+  run(budget: number, interrupts = true): number {
     let done = 0;
-    this.checkInterrupts();
+    if (this.debugStop !== undefined) return 0;
+    if (interrupts) this.checkInterrupts();
     while (done < budget && !this.wfi && !this.halted) {
       this.stopFlag = false;
       done += this.inner(budget - done);
+      if (this.debugStop !== undefined) break;
       if (this.stopFlag) {
-        this.checkInterrupts();
+        if (interrupts) this.checkInterrupts();
         if (this.externalStop) break;
       }
     }
     return done;
+  }
+
+  /** A CSR's value as the debugger sees it (no privilege checks, no side effects); undefined when it does not exist. */
+  debugCsrRead(csr: number): bigint | undefined {
+    const priv = this.priv;
+    this.priv = PRV_M;
+    try {
+      return this.csrRead(csr);
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      return undefined;
+    } finally {
+      this.priv = priv;
+    }
+  }
+
+  /** Write a CSR for the debugger, with the instruction's legalisation; false when it does not exist or is read-only. */
+  debugCsrWrite(csr: number, v: bigint): boolean {
+    if ((csr >>> 10) === 3) return false; // read-only by number (§2.1)
+    if (this.debugCsrRead(csr) === undefined) return false;
+    const priv = this.priv;
+    this.priv = PRV_M;
+    try {
+      this.csrWrite(csr, v);
+      return true;
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      return false;
+    } finally {
+      this.priv = priv;
+    }
+  }
+
+  /** Stop for the debugger after this instruction (a watchpoint fired). */
+  private watchFired(): void {
+    this.debugStop = 'watch';
+    this.stopFlag = true;
   }
 
   /** Set by the board to leave run() at the next instruction boundary. */
@@ -628,6 +696,8 @@ export class Hart {
     }
     break;
     } catch (e) {
+      // A breakpoint: fetchSlow's callers synced pc and the count; nothing ran.
+      if (e === BREAK) return done;
       if (e !== TRAP) throw e;
       // The faulting instruction synced pc and the count before it raised.
       done++;
@@ -731,6 +801,16 @@ export class Hart {
 
   private fetchSlow(): number {
     const lo = this.pcLo, hi = this.pcHi;
+    if (this.debug !== null) {
+      const pc = this.pc;
+      if (this.debug.breakAt(this, pc)) {
+        if (this.skipBreakPc === pc) this.skipBreakPc = -1n;
+        else {
+          this.debugStop = 'break';
+          throw BREAK;
+        }
+      }
+    }
     const pa = this.mmu.translate(lo, hi, ACCESS_FETCH, 2);
     const off = this.mem.offsetOf(pa, 2);
     if (off < 0) this.raise(CAUSE_FETCH_ACCESS, lo, hi);
@@ -758,6 +838,7 @@ export class Hart {
     const pa = mmu.translate(lo, hi, ACCESS_LOAD, size);
     const off = this.mem.offsetOf(pa, size);
     if (off >= 0) {
+      if (this.debug !== null && this.debug.access(this, off, size, false)) this.watchFired();
       if (mmu.lastCacheable) mmu.install(ACCESS_LOAD, lo, hi, off);
       switch (size) {
         case 1: return this.u8[off];
@@ -787,6 +868,7 @@ export class Hart {
       const pa = this.mmu.translate(bl, bh, ACCESS_LOAD, 1);
       const off = this.mem.offsetOf(pa, 1);
       if (off < 0) this.raise(CAUSE_MISALIGNED_LOAD, lo, hi);
+      if (this.debug !== null && this.debug.access(this, off, 1, false)) this.watchFired();
       const b = this.u8[off];
       if (k < 4) l |= b << (8 * k);
       else h |= b << (8 * (k - 4));
@@ -806,6 +888,7 @@ export class Hart {
     if (bank !== undefined) {
       if (bank.readOnly) this.raise(CAUSE_STORE_ACCESS, lo, hi);
       const off = bank.offset + (pa - bank.base);
+      if (this.debug !== null && this.debug.access(this, off, size, true)) this.watchFired();
       if (mmu.lastCacheable) mmu.install(ACCESS_STORE, lo, hi, off);
       switch (size) {
         case 1: this.u8[off] = vl; break;
@@ -835,6 +918,7 @@ export class Hart {
       offs.push(bank.offset + (pa - bank.base));
     }
     for (let k = 0; k < size; k++) {
+      if (this.debug !== null && this.debug.access(this, offs[k], 1, true)) this.watchFired();
       this.u8[offs[k]] = k < 4 ? vl >>> (8 * k) : vh >>> (8 * (k - 4));
       this.env.observeStore(this, offs[k], 1);
     }
@@ -856,6 +940,7 @@ export class Hart {
       return this.raise(access === ACCESS_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS, lo, hi);
     }
     const off = bank.offset + (pa - bank.base);
+    if (this.debug !== null && this.debug.access(this, off, size, access === ACCESS_STORE)) this.watchFired();
     if (mmu.lastCacheable) mmu.install(access, lo, hi, off);
     return off;
   }
@@ -948,6 +1033,7 @@ export class Hart {
   }
 
   private takeTrap(cause: number, tvalLo: number, tvalHi: number, interrupt: boolean): void {
+    this.skipBreakPc = -1n;
     const deleg = interrupt ? this.mideleg : this.medeleg;
     const epc = this.pc;
     const tval = U64((BigInt(tvalHi) << 32n) | BigInt(tvalLo >>> 0));

@@ -84,6 +84,10 @@ export class Mmu {
    * slow path: another hart's LR reservation, the HTIF tohost word, a watchpoint.
    */
   storeWatch: (pageOff: number) => boolean = () => false;
+  /** Set by a debugger: RAM pages (by buffer offset) whose loads must take the slow path (watchpoints). */
+  loadWatch: ((pageOff: number) => boolean) | null = null;
+  /** Set by a debugger: virtual pages (lo, hi words of an address in them) with a breakpoint, never cached for fetch. */
+  fetchWatch: ((lo: number, hi: number) => boolean) | null = null;
   /** Set by the board: the walk stored an A/D update to the PTE at RAM offset `off` (breaks reservations). */
   pteStored: (off: number) => void = () => {};
 
@@ -284,8 +288,10 @@ export class Mmu {
     const tag = lo >>> 12;
     const pageOff = off - (off % 4096);
     if (access === ACCESS_FETCH) {
+      if (this.fetchWatch !== null && this.fetchWatch(lo, hi)) return;
       this.ftLo[i] = tag; this.ftHi[i] = hi; this.ftOff[i] = pageOff;
     } else if (access === ACCESS_LOAD) {
+      if (this.loadWatch !== null && this.loadWatch(pageOff)) return;
       this.ltLo[i] = tag; this.ltHi[i] = hi; this.ltOff[i] = pageOff;
     } else if (!this.storeWatch(pageOff)) {
       this.stLo[i] = tag; this.stHi[i] = hi; this.stOff[i] = pageOff;
