@@ -7,7 +7,8 @@
  * instructions per alloc+free pair on its paths (bench/page_alloc.ts); 4) the
  * slab allocator: the same for kmalloc and kmem_cache paths, and objects per
  * second on 1 and 4 harts (bench/slab.ts); 5) vmalloc+vfree, the TLB shootdown
- * on 1, 4 and 16 harts, this_cpu_add and alloc_percpu (bench/vmalloc.ts).
+ * on 1, 4 and 16 harts, this_cpu_add and alloc_percpu (bench/vmalloc.ts); 6) what
+ * the debugger costs: attached, with a breakpoint, per stop (bench/debug.ts).
  */
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { sbiPayloadSource } from '../tests/helpers/sbi_payload.js';
 import { pageAllocBench } from './page_alloc.js';
 import { slabBench } from './slab.js';
 import { vmallocBench } from './vmalloc.js';
+import { debugBench } from './debug.js';
 
 const FW_JUMP = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf';
 const ITERATIONS = Number(process.env.KMEMLAB_BENCH_ITERS ?? 4_000_000);
@@ -106,3 +108,4 @@ bootBench();
 await pageAllocBench();
 await slabBench();
 await vmallocBench();
+await debugBench();

@@ -29,10 +29,12 @@ export interface GuestBenchRun {
   console: string;
 }
 
-let images: { root: string; bios: Uint8Array; kernel: Uint8Array } | undefined;
+export interface KernelImages { root: string; bios: Uint8Array; kernel: Uint8Array }
 
-/** Boot `append` (e.g. `bench=slab`) on `harts` harts and collect its lines. Throws when the build or the boot fails. */
-export async function runGuestBench(root: string, harts: number, append: string): Promise<GuestBenchRun> {
+let images: KernelImages | undefined;
+
+/** The kernel and our firmware, built once per process (cached in build/ as `kmemlab build`). Throws when the build fails. */
+export async function kernelImages(root: string): Promise<KernelImages> {
   if (images?.root !== root) {
     const built = await buildImages({ root, targets: ['kernel', 'firmware'] });
     if (!built.ok) {
@@ -42,6 +44,12 @@ export async function runGuestBench(root: string, harts: number, append: string)
     const elf = (t: string): Uint8Array => new Uint8Array(readFileSync(built.targets.find((x) => x.target === t)!.elf));
     images = { root, bios: elf('firmware'), kernel: elf('kernel') };
   }
+  return images;
+}
+
+/** Boot `append` (e.g. `bench=slab`) on `harts` harts and collect its lines. Throws when the build or the boot fails. */
+export async function runGuestBench(root: string, harts: number, append: string): Promise<GuestBenchRun> {
+  const images = await kernelImages(root);
   let out = '';
   const m = new Machine({
     harts,
