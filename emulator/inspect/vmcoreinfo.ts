@@ -21,7 +21,7 @@ export type ReadPhys = (pa: number, len: number) => Uint8Array;
 export const VMCOREINFO_MAGIC = 0x4e49_4552_4f43_4d56n;
 export const VMCOREINFO_HEADER = 16;
 /** The kernel's buffer size (kernel/vmcoreinfo.ts VMCOREINFO_BYTES): the text never exceeds it. */
-export const VMCOREINFO_BYTES = 4096;
+export const VMCOREINFO_BYTES = 8192;
 /** ELF symbols under which the kernel keeps the header's address. */
 export const VMCOREINFO_SYMBOLS = ['kernel/vmcoreinfo/vmcoreinfo_data', 'kernel.vmcoreinfo.vmcoreinfo_data', 'vmcoreinfo_data'];
 

@@ -70,6 +70,7 @@ import { on_each_cpu } from "../smp";
 import { smp_processor_id } from "../cpu";
 import { spinlock_t, SPINLOCK_SIZE, spin_lock_irqsave, spin_unlock_irqrestore } from "../locking/spinlock";
 import { pr_err, pr_info, pr_warn } from "../printk";
+import { vmcoreinfo_symbol } from "../vmcoreinfo";
 
 // --- the PTE (privileged spec §4.4.1) ---------------------------------------------
 
@@ -470,6 +471,7 @@ export function paging_init(alloc: (size: u64, align: u64) => usize): i32 {
   linear_l1 = l1;
   swapper_pg_dir = root;
   swapper_satp = (<u64>8 << 60) | (__pa(root) >> PAGE_SHIFT);
+  vmcoreinfo_symbol("swapper_pg_dir", root);         // the host walks our tables from here
   paging_switch_cpu();
   return 0;
 }

@@ -96,7 +96,7 @@ export class mem_section {
   map: usize;
   _pad: u32;
 }
-const MEM_SECTION_SIZE: usize = 24;
+export const MEM_SECTION_SIZE: usize = 24;
 
 const sections: usize = memory.data(<i32>(<usize>MAX_MEM_SECTIONS * MEM_SECTION_SIZE), 8);
 export let nr_mem_sections: i32 = 0;

@@ -98,6 +98,7 @@ import { nr_cpu_ids } from "../of/fdt";
 import { pr_info, pr_warn } from "../printk";
 import { dump_stack } from "../arch/traps";
 import { panic, BUG } from "../panic";
+import { vmcoreinfo_symbol, vmcoreinfo_size, vmcoreinfo_offset, vmcoreinfo_number, vmcoreinfo_append } from "../vmcoreinfo";
 
 /** Allocation granule (Linux PCPU_MIN_ALLOC_SHIFT / _SIZE). */
 export const PCPU_MIN_ALLOC_SHIFT: u32 = 2;
@@ -145,6 +146,13 @@ const bound_maps: usize = memory.data(<i32>BOUND_MAP_BYTES * PCPU_MAX_CHUNKS, 8)
 const pcpu_lock = changetype<spinlock_t>(memory.data(SPINLOCK_SIZE, 16));
 /** __per_cpu_offset[cpu] (usize each). */
 const per_cpu_offsets: usize = memory.data(NR_CPUS * 4, 8);
+/**
+ * The DEFINE_PER_CPU descriptors placed so far, in placement order (u32
+ * kernel addresses), for the host (emulator/inspect/percpu.ts): descriptors
+ * are static data without an ELF symbol of their own. Under pcpu_lock.
+ */
+export const PCPU_MAX_STATIC_VARS: i32 = 64;
+const pcpu_static_descs: usize = memory.data(PCPU_MAX_STATIC_VARS * 4, 8);
 
 /** The first chunk's unit 0, and the number of units (possible CPUs). */
 export let pcpu_base_addr: usize = 0;
@@ -281,6 +289,7 @@ function pcpu_place_static(desc: usize): usize {
       panic("percpu: static area full (%u of %u bytes used, %u more wanted)", pcpu_static_used, PERCPU_STATIC_SIZE, size);
     }
     pcpu_static_used = off + size;
+    if (pcpu_static_vars < PCPU_MAX_STATIC_VARS) store<u32>(pcpu_static_descs + (<usize>pcpu_static_vars << 2), <u32>desc);
     pcpu_static_vars++;
     p = <u32>(pcpu_base_addr + <usize>off);
     atomic.store<u32>(desc, p, 8);
@@ -459,8 +468,44 @@ export function setup_per_cpu_areas(): void {
   chunk_init(PCPU_RESERVED_CHUNK, base, <u32>PERCPU_STATIC_SIZE, <u32>(PERCPU_STATIC_SIZE + PERCPU_MODULE_RESERVE), false);
   chunk_init(PCPU_FIRST_CHUNK, base, <u32>(PERCPU_STATIC_SIZE + PERCPU_MODULE_RESERVE), <u32>PCPU_UNIT_SIZE, false);
   pcpu_base_addr = base;
+  pcpu_vmcoreinfo_setup();
   pr_info("percpu: Embedded %u pages/cpu s%u r%u d%u u%u\n", PCPU_UNIT_SIZE >> PAGE_SHIFT, PERCPU_STATIC_SIZE,
     PERCPU_MODULE_RESERVE, PERCPU_DYNAMIC_SIZE, PCPU_UNIT_SIZE);
+}
+
+/**
+ * The layout the host needs to read per-CPU data (emulator/inspect/percpu.ts),
+ * in VMCOREINFO (kernel/vmcoreinfo.ts; one shared page: only what the host
+ * cannot derive):
+ *
+ *   SYMBOL(__per_cpu_offset)     u32 [NR_CPUS]: what to add to a per-CPU pointer for each CPU
+ *   NUMBER(pcpu_nr_units), NUMBER(pcpu_unit_size)
+ *   SYMBOL(pcpu_chunks)          LENGTH records of SIZE(pcpu_chunk): base_addr (unit 0, a u32
+ *                                kernel pointer; 0 = unused record), start_off, end_off,
+ *                                free_bytes, nr_alloc, vmalloced (a vmalloc chunk: its
+ *                                pointers go through the page tables); record 0 is the
+ *                                reserved chunk, 1 the first dynamic one (Linux's two records
+ *                                of the first chunk), the static area is [base, record 0's start_off)
+ *   SYMBOL(pcpu_static_descs)    LENGTH u32 DEFINE_PER_CPU descriptor addresses in placement
+ *                                order, 0 after the last; a descriptor: +0 size, +4 align,
+ *                                +8 per-CPU pointer, +12 PERCPU_DESC_MAGIC
+ *
+ * Context: boot, once (setup_per_cpu_areas).
+ */
+function pcpu_vmcoreinfo_setup(): void {
+  vmcoreinfo_symbol("__per_cpu_offset", per_cpu_offsets);
+  vmcoreinfo_number("pcpu_nr_units", pcpu_nr_units);
+  vmcoreinfo_number("pcpu_unit_size", <i64>PCPU_UNIT_SIZE);
+  vmcoreinfo_symbol("pcpu_chunks", chunks);
+  vmcoreinfo_size("pcpu_chunk", CHUNK_SIZE);
+  vmcoreinfo_append("LENGTH(pcpu_chunks)=%d\n", PCPU_MAX_CHUNKS);
+  vmcoreinfo_offset("pcpu_chunk.start_off", offsetof<pcpu_chunk>("start_off"));
+  vmcoreinfo_offset("pcpu_chunk.end_off", offsetof<pcpu_chunk>("end_off"));
+  vmcoreinfo_offset("pcpu_chunk.free_bytes", offsetof<pcpu_chunk>("free_bytes"));
+  vmcoreinfo_offset("pcpu_chunk.nr_alloc", offsetof<pcpu_chunk>("nr_alloc"));
+  vmcoreinfo_offset("pcpu_chunk.vmalloced", offsetof<pcpu_chunk>("vmalloced"));
+  vmcoreinfo_symbol("pcpu_static_descs", pcpu_static_descs);
+  vmcoreinfo_append("LENGTH(pcpu_static_descs)=%d\n", PCPU_MAX_STATIC_VARS);
 }
 
 // --- the allocator --------------------------------------------------------------------------

@@ -142,12 +142,14 @@ import {
 } from "./gfp";
 import {
   page, PG_slab, PG_head, nth_page, page_address, virt_to_page, page_to_nid, SLAB_LIST_OFFSET, SLAB_CACHE_OFFSET,
-  SLAB_COUNTERS_OFFSET, SLAB_FREELIST_OFFSET, SLAB_HEAD_OFFSET,
+  SLAB_COUNTERS_OFFSET, SLAB_FREELIST_OFFSET, SLAB_HEAD_OFFSET, STRUCT_PAGE_SIZE, mem_section, mem_section_of,
+  MEM_SECTION_SIZE, MAX_MEM_SECTIONS, PG_reserved, PG_highmem, PG_pcp, PG_dma_zone, PAGE_TYPE_BUDDY, PAGE_TYPE_LARGE_KMALLOC,
 } from "./page";
 import { alloc_pages_node, __free_pages } from "./page_alloc";
 import { MAX_ORDER, MAX_NUMNODES, NUMA_NO_NODE, PAGE_ALLOC_COSTLY_ORDER, nr_online_nodes } from "./mmzone";
 import { should_failslab } from "./failslab";
 import { per_cpu_ptr, this_cpu_ptr, alloc_percpu_gfp, free_percpu } from "./percpu";
+import { vmcoreinfo_symbol, vmcoreinfo_size, vmcoreinfo_offset, vmcoreinfo_number, vmcoreinfo_append } from "../vmcoreinfo";
 
 // --- flags (Linux include/linux/slab.h, 6.1 values) ------------------------------------------------
 
@@ -1915,6 +1917,78 @@ export function kmem_cache_init_boot(): void {
   }
   kmem_cache_cache_p = changetype<usize>(s);
   link_cache(s);
+  slab_vmcoreinfo_setup();
+}
+
+/**
+ * What the host needs to read the caches, their slabs and objects, and the
+ * memory map out of guest memory (emulator/inspect/slabinfo.ts, page.ts,
+ * whatis.ts), in VMCOREINFO (kernel/vmcoreinfo.ts). The block is one page
+ * shared by every subsystem, so only what the host cannot derive is there:
+ *
+ *   SYMBOL(slab_caches)        the list head; a cache is at entry − OFFSET(kmem_cache.list)
+ *   kmem_cache                 name (AS string), object_size, size, inuse, offset (free
+ *                              pointer), red_left_pad, flags, oo (the order: its objects are
+ *                              (PAGE_SIZE << order) / size), cpu_slab (a per-CPU pointer; 0 =
+ *                              the boot caches' array of NUMBER(pcpu_nr_units) entries right
+ *                              after node[NUMBER(MAX_NUMNODES)]), node[]
+ *   kmem_cache_node            partial (list_head of slab.slab_list), full right after it;
+ *                              nr_slabs, total_objects right after it (u64 each)
+ *   kmem_cache_cpu             freelist, slab (u32 kernel pointers)
+ *   track                      SIZE, LENGTH(track.addrs): addrs[] (u64), then u64 when,
+ *                              u16 cpu, u16 valid, i32 pid; two per object after the
+ *                              free pointer (SLAB_STORE_USER)
+ *   page, slab                 struct page and the slab fields overlaid on it (mm/page.ts)
+ *   SYMBOL(mem_section)        LENGTH entries of {u64 start_pfn, u64 end_pfn, map}; map 0 = unused
+ *   NUMBER(PG_*)               bit numbers of page.flags (as Linux's); PAGE_TYPE_* page_type values
+ *
+ * Context: boot, once (kmem_cache_init_boot).
+ */
+function slab_vmcoreinfo_setup(): void {
+  vmcoreinfo_symbol("slab_caches", slab_caches);
+  vmcoreinfo_offset("kmem_cache.list", offsetof<kmem_cache>("list_next"));
+  vmcoreinfo_offset("kmem_cache.name", offsetof<kmem_cache>("name"));
+  vmcoreinfo_offset("kmem_cache.object_size", offsetof<kmem_cache>("object_size"));
+  vmcoreinfo_offset("kmem_cache.size", offsetof<kmem_cache>("size"));
+  vmcoreinfo_offset("kmem_cache.inuse", offsetof<kmem_cache>("inuse"));
+  vmcoreinfo_offset("kmem_cache.offset", offsetof<kmem_cache>("offset"));
+  vmcoreinfo_offset("kmem_cache.red_left_pad", offsetof<kmem_cache>("red_left_pad"));
+  vmcoreinfo_offset("kmem_cache.flags", offsetof<kmem_cache>("flags"));
+  vmcoreinfo_offset("kmem_cache.oo", offsetof<kmem_cache>("oo_order"));
+  vmcoreinfo_offset("kmem_cache.cpu_slab", offsetof<kmem_cache>("cpu_slab"));
+  vmcoreinfo_offset("kmem_cache.node", NODE_OFFSET);
+  vmcoreinfo_size("kmem_cache_node", KMEM_CACHE_NODE_SIZE);
+  vmcoreinfo_offset("kmem_cache_node.partial", NODE_PARTIAL);
+  vmcoreinfo_offset("kmem_cache_node.nr_slabs", offsetof<kmem_cache_node>("nr_slabs"));
+  vmcoreinfo_size("kmem_cache_cpu", KMEM_CACHE_CPU_SIZE);
+  vmcoreinfo_offset("kmem_cache_cpu.freelist", offsetof<kmem_cache_cpu>("freelist"));
+  vmcoreinfo_offset("kmem_cache_cpu.slab", offsetof<kmem_cache_cpu>("slab"));
+  vmcoreinfo_size("track", TRACK_SIZE);
+  vmcoreinfo_append("LENGTH(track.addrs)=%d\n", TRACK_ADDRS_COUNT);
+  // struct page and the memory map (mm/page.ts).
+  vmcoreinfo_size("page", STRUCT_PAGE_SIZE);
+  vmcoreinfo_offset("page.flags", offsetof<page>("flags"));
+  vmcoreinfo_offset("page._refcount", offsetof<page>("_refcount"));
+  vmcoreinfo_offset("page.private", offsetof<page>("private_"));
+  vmcoreinfo_offset("page.page_type", offsetof<page>("page_type"));
+  vmcoreinfo_offset("page.zone_id", offsetof<page>("zone_id"));
+  vmcoreinfo_offset("page.compound_head", SLAB_HEAD_OFFSET);
+  vmcoreinfo_offset("slab.slab_list", SLAB_LIST_OFFSET);
+  vmcoreinfo_offset("slab.slab_cache", SLAB_CACHE_OFFSET);
+  vmcoreinfo_offset("slab.counters", SLAB_COUNTERS_OFFSET);
+  vmcoreinfo_offset("slab.freelist", SLAB_FREELIST_OFFSET);
+  vmcoreinfo_symbol("mem_section", changetype<usize>(mem_section_of(0)));
+  vmcoreinfo_size("mem_section", MEM_SECTION_SIZE);
+  vmcoreinfo_append("LENGTH(mem_section)=%d\n", MAX_MEM_SECTIONS);
+  vmcoreinfo_offset("mem_section.section_mem_map", offsetof<mem_section>("map"));
+  vmcoreinfo_number("PG_reserved", ctz<u32>(PG_reserved));
+  vmcoreinfo_number("PG_highmem", ctz<u32>(PG_highmem));
+  vmcoreinfo_number("PG_pcp", ctz<u32>(PG_pcp));
+  vmcoreinfo_number("PG_head", ctz<u32>(PG_head));
+  vmcoreinfo_number("PG_dma_zone", ctz<u32>(PG_dma_zone));
+  vmcoreinfo_number("PG_slab", ctz<u32>(PG_slab));
+  vmcoreinfo_number("PAGE_TYPE_BUDDY", PAGE_TYPE_BUDDY);
+  vmcoreinfo_number("PAGE_TYPE_LARGE_KMALLOC", PAGE_TYPE_LARGE_KMALLOC);
 }
 
 /** kmalloc's caches exist (Linux slab_state = UP / FULL). Called by mm/kmalloc.ts. */

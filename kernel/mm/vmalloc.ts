@@ -88,6 +88,7 @@ import { might_sleep } from "../sched/core";
 import { pr_info, pr_err, pr_warn } from "../printk";
 import { scnprintf } from "../lib/vsprintf";
 import { dump_stack } from "../arch/traps";
+import { vmcoreinfo_mm_late } from "../vmcoreinfo";
 
 export const VM_IOREMAP: u32 = 0x0001;
 export const VM_ALLOC: u32 = 0x0002;
@@ -118,7 +119,8 @@ export class vm_struct {
 }
 
 const vmap_area_lock = changetype<spinlock_t>(memory.data(SPINLOCK_SIZE, 16));
-const vmap_area_list: usize = memory.data(<i32>LIST_HEAD_SIZE, 8);
+/** The areas, in address order (exported for VMCOREINFO's SYMBOL(vmap_area_list)). */
+export const vmap_area_list: usize = memory.data(<i32>LIST_HEAD_SIZE, 8);
 let vmalloc_ready: bool = false;
 
 /** Counters (under vmap_area_lock): live areas, pages of VM_ALLOC areas. */
@@ -176,6 +178,7 @@ export function vmalloc_init(): void {
   INIT_LIST_HEAD(vmap_area_list);
   set_kernel_fault_hook(vmalloc_fault_report);
   vmalloc_ready = true;
+  vmcoreinfo_mm_late();                 // the zones exist now: their per-CPU lists' address
   pr_info("vmalloc: %#lx-%#lx (%lu MiB), first fit, one guard page per area\n",
     VMALLOC_START, VMALLOC_END - 1, (VMALLOC_END - VMALLOC_START) >> 20);
 }

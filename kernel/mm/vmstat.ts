@@ -73,6 +73,18 @@
  * dropped: console output is slow and other CPUs would spin with
  * interrupts off.
  *
+ * When. mm_reports_from_cmdline() runs once before power-off (init/main.ts);
+ * with `report_each=suite` also after every KTAP suite (test/ktap.ts calls
+ * mm_reports_after_suite), so that the host can stop on print_buddyinfo &c.
+ * at several points of a self-test run, read the state itself (emulator/
+ * inspect/) and compare it with what the guest prints next. Each round is
+ * the same: drain, then the reports in report='s order. Breakpoints for the
+ * host: print_header (it starts buddyinfo, zoneinfo, meminfo and slabinfo;
+ * print_buddyinfo and print_meminfo have one caller and the optimizer may
+ * inline them, so their symbols may be missing from the ELF) and
+ * print_vmallocinfo (mm/vmalloc.ts); at their entry the state is what the
+ * report prints (tests/inspect/zoneinfo.test.ts stops there and compares).
+ *
  * Context: process context, any CPU; the print_* functions take each zone's
  * lock briefly (irqsave) and may be called with interrupts off;
  * mm_reports_from_cmdline() wants interrupts on (drain_all_pages sends IPIs;
@@ -258,4 +270,22 @@ export function mm_reports_from_cmdline(): void {
     else if (e > i) pr_err("report: no report named '%.*pz' (buddyinfo, zoneinfo, meminfo, slabinfo, vmallocinfo)\n", e - i, item);
     i = e + 1;
   }
+}
+
+/**
+ * `report_each=suite`: print the report= reports after every KTAP suite too
+ * (test/ktap.ts calls this after each suite). Any other value is reported
+ * once (pr_err) and otherwise ignored; none does nothing. Context: process context, interrupts on (as mm_reports_from_cmdline).
+ */
+let report_each_warned: bool = false;
+
+export function mm_reports_after_suite(): void {
+  const v = cmdline_find("report_each");
+  if (v < 0) return;
+  if (!bytes_eq_str(cmdline_val_ptr(v), cmdline_val_len(v), "suite")) {
+    if (!report_each_warned) pr_err("report_each: '%.*pz' is not a stopping point (suite)\n", cmdline_val_len(v), cmdline_val_ptr(v));
+    report_each_warned = true;
+    return;
+  }
+  mm_reports_from_cmdline();
 }

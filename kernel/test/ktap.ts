@@ -37,6 +37,7 @@
  */
 import { pr_info, pr_err, console_loglevel, set_console_loglevel, log_next_seq, log_read_record } from "../printk";
 import { scnprintf } from "../lib/vsprintf";
+import { mm_reports_after_suite } from "../mm/vmstat";
 import { bytes_starts_with } from "../lib/string";
 
 export const KUNIT_SUCCESS: i32 = 0;
@@ -335,6 +336,7 @@ export function kunit_run_selected(want: (name: string) => bool): kunit_result {
   for (let i = 0; i < nr_suites; i++) {
     if (!(kunit_suite_flags(i) & KUNIT_SUITE_ALWAYS || want(kunit_suite_name(i)))) continue;
     run_suite(i, number++);
+    mm_reports_after_suite(); // report_each=suite: the /proc reports after each suite (mm/vmstat.ts)
   }
   return run_result;
 }

@@ -9,7 +9,7 @@
  * and without highmem.
  */
 import { describe, expect, it } from 'vitest';
-import { boot, buildKernel, buildTarget } from '../kernel/images.js';
+import { boot, guestImages } from '../kernel/images.js';
 import { parseElf } from '../../emulator/machine/elf.js';
 import { parseVmcoreinfo, readVmcoreinfo, VmcoreinfoError, type ReadPhys } from '../../emulator/inspect/vmcoreinfo.js';
 import { readBuddyinfo, renderBuddyinfo } from '../../emulator/inspect/buddyinfo.js';
@@ -35,10 +35,7 @@ describe('parseVmcoreinfo', () => {
   });
 });
 
-const kernel = await buildKernel();
-const firmware = await buildTarget('firmware');
-const missing = !kernel.image ? `the kernel did not build: ${kernel.error}`
-  : !firmware.image ? `our firmware did not build: ${firmware.error}` : undefined;
+const { kernel, firmware, missing } = await guestImages();
 
 /** The guest's own report: the "Node …" lines after "# cat /proc/buddyinfo", each with its "\n". */
 function guestBuddyinfo(console: string): string {

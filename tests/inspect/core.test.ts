@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { boot, buildKernel, buildTarget } from '../kernel/images.js';
+import { boot, guestImages } from '../kernel/images.js';
 import { parseElf, PT_LOAD } from '../../emulator/machine/elf.js';
 import { Machine } from '../../emulator/machine/machine.js';
 import { readVmcoreinfo, type ReadPhys } from '../../emulator/inspect/vmcoreinfo.js';
@@ -26,10 +26,7 @@ import { CSR_NAMES, CSR_SATP } from '../../emulator/cpu/riscv/csr.js';
 const MAX_INSNS = 400_000_000;
 const MiB = 1024 * 1024;
 
-const kernel = await buildKernel();
-const firmware = await buildTarget('firmware');
-const missing = !kernel.image ? `the kernel did not build: ${kernel.error}`
-  : !firmware.image ? `our firmware did not build: ${firmware.error}` : undefined;
+const { kernel, firmware, missing } = await guestImages();
 
 const dir = mkdtempSync(join(tmpdir(), 'kmemlab-core-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

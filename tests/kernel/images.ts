@@ -124,6 +124,21 @@ export function buildKernel(): Promise<Built> {
   return buildTarget('kernel');
 }
 
+/** What a guest test file boots: the kernel and our firmware, and why not (a build error) when one did not build. */
+export interface GuestImages {
+  kernel: Built;
+  firmware: Built;
+  missing: string | undefined;
+}
+
+export async function guestImages(): Promise<GuestImages> {
+  const kernel = await buildKernel();
+  const firmware = await buildTarget('firmware');
+  const missing = !kernel.image ? `the kernel did not build: ${kernel.error}`
+    : !firmware.image ? `our firmware did not build: ${firmware.error}` : undefined;
+  return { kernel, firmware, missing };
+}
+
 export function openSbi(): Uint8Array | undefined {
   return existsSync(OPENSBI) ? new Uint8Array(readFileSync(OPENSBI)) : undefined;
 }

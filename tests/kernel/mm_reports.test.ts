@@ -22,7 +22,7 @@
  * selftest=page_alloc. Bounded by instructions, not wall time.
  */
 import { describe, expect, it } from 'vitest';
-import { boot, buildKernel, buildTarget, type BootResult } from './images.js';
+import { boot, type BootResult, guestImages } from './images.js';
 
 const MAX_INSNS = 400_000_000;
 const PAGE_KB = 4;
@@ -31,10 +31,7 @@ const ZONES = ['DMA', 'Normal', 'HighMem'];
 /** kernel/mm/mmzone.ts: sysctl_lowmem_reserve_ratio per zone (0 = none). */
 const LOWMEM_RESERVE_RATIO = [256, 32, 0];
 
-const kernel = await buildKernel();
-const firmware = await buildTarget('firmware');
-const missing = !kernel.image ? `the kernel did not build: ${kernel.error}`
-  : !firmware.image ? `our firmware did not build: ${firmware.error}` : undefined;
+const { kernel, firmware, missing } = await guestImages();
 
 // --- parsers -----------------------------------------------------------------------------------
 

@@ -23,15 +23,12 @@
  * objects, same invariants). Bounded by instructions, not wall time.
  */
 import { describe, expect, it } from 'vitest';
-import { boot, buildKernel, buildTarget, type BootResult } from './images.js';
+import { boot, type BootResult, guestImages } from './images.js';
 
 const MAX_INSNS = 400_000_000;
 const PAGE_SIZE = 4096;
 
-const kernel = await buildKernel();
-const firmware = await buildTarget('firmware');
-const missing = !kernel.image ? `the kernel did not build: ${kernel.error}`
-  : !firmware.image ? `our firmware did not build: ${firmware.error}` : undefined;
+const { kernel, firmware, missing } = await guestImages();
 
 const HEADER = '# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> '
   + '<sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>';

@@ -20,7 +20,7 @@
  * instructions, not wall time.
  */
 import { describe, expect, it } from 'vitest';
-import { boot, buildKernel, buildTarget, symbolize, type BootResult } from './images.js';
+import { boot, symbolize, type BootResult, guestImages } from './images.js';
 import { VIRT_DMA_BASE } from '../../emulator/machine/memmap.js';
 
 const MAX_INSNS = 400_000_000;
@@ -28,10 +28,7 @@ const PAGE_SIZE = 4096n;
 const VMALLOC_START = 0xFFFF_FFFF_C000_0000n;
 const VMALLOC_END = 0xFFFF_FFFF_F000_0000n;
 
-const kernel = await buildKernel();
-const firmware = await buildTarget('firmware');
-const missing = !kernel.image ? `the kernel did not build: ${kernel.error}`
-  : !firmware.image ? `our firmware did not build: ${firmware.error}` : undefined;
+const { kernel, firmware, missing } = await guestImages();
 
 interface Area {
   start: bigint; end: bigint; size: bigint; caller?: bigint; pages?: number; phys?: bigint;
