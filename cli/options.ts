@@ -23,6 +23,31 @@ export interface RunOptions {
   input: string | undefined;
   /** Print the instruction count on stderr at the end. */
   stats: boolean;
+  /** --gdb HOST:PORT: boot stopped at the reset vector and wait for gdb there (port 0: any free port). */
+  gdb: GdbAddress | undefined;
+}
+
+export interface GdbAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * "HOST:PORT", "[v6addr]:PORT", ":PORT" or "PORT" (HOST defaults to
+ * 127.0.0.1: only this machine's users can reach the stub).
+ */
+export function parseGdbAddress(text: string): GdbAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`--gdb: '${text}' is not HOST:PORT; write it like 127.0.0.1:1234 or :1234`);
+  const host = m[1] || m[2] || '127.0.0.1';
+  const port = Number(m[3]);
+  if (!Number.isInteger(port) || port > 65535) throw new UsageError(`--gdb: port ${m[3]} is out of range (0 to 65535; 0 picks a free one)`);
+  return { host, port };
+}
+
+/** Does `host` name this machine only (127.0.0.0/8, ::1, localhost)? */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -56,6 +81,7 @@ export function parseRunOptions(args: string[]): RunOptions {
     maxInsns: Infinity,
     input: undefined,
     stats: false,
+    gdb: undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -94,6 +120,7 @@ export function parseRunOptions(args: string[]): RunOptions {
         break;
       }
       case '--stats': o.stats = true; break;
+      case '--gdb': o.gdb = parseGdbAddress(value()); break;
       default:
         throw new UsageError(`unknown option '${arg}'; see 'kmemlab help'`);
     }

@@ -5,13 +5,21 @@
  * otherwise; HTIF tohost likewise), 2 for bad command lines and images,
  * 124 when --max-insns stops a guest, 125 when every hart waits for an
  * interrupt that nothing can raise any more, 70 for an emulator fault.
+ *
+ * With --gdb HOST:PORT the machine waits at the reset vector for gdb
+ * (emulator/debug/gdbstub.ts) and runs only as gdb says; the console still
+ * prints on stdout. When gdb detaches (or its connection drops) the machine
+ * runs on to its end as without gdb; `kill` from gdb exits with 0.
  */
 
 import { readFileSync } from 'node:fs';
 import { Machine, MachineError, type ImageFile, type MachineOptions } from '../emulator/machine/machine.js';
 import { ImageError, isElf, parseElf } from '../emulator/machine/elf.js';
 import { ConsoleSymbolizer, SymbolTable } from '../emulator/inspect/symbols.js';
-import { UsageError, type RunOptions } from './options.js';
+import { Debugger } from '../emulator/debug/debugger.js';
+import { serveGdb, type GdbSessionEnd } from '../emulator/debug/gdbstub.js';
+import { DebugConsole } from '../emulator/debug/console.js';
+import { isLoopbackHost, UsageError, type RunOptions } from './options.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_MAX_INSNS = 124;
@@ -83,10 +91,24 @@ export async function runMachine(o: RunOptions, io: HostIo, given?: { bios?: Ima
     const bytes = Uint8Array.from(pending.splice(0));
     io.writeOut(symbolizer ? symbolizer.filter(bytes) : bytes);
   };
+  // Under gdb the debugger core runs the machine: console output is flushed
+  // when it yields to the event loop (between slices, after a step).
+  let flushLater = false;
+  let flushQueued = false;
+  const output = (b: number): void => {
+    pending.push(b);
+    if (flushLater && !flushQueued) {
+      flushQueued = true;
+      setImmediate(() => {
+        flushQueued = false;
+        flush();
+      });
+    }
+  };
   let machine: Machine;
   const boot = (): Machine => {
     try {
-      return new Machine(machineOptions(o, (b) => pending.push(b), images));
+      return new Machine(machineOptions(o, output, images));
     } catch (e) {
       if (e instanceof MachineError || e instanceof ImageError || e instanceof UsageError) throw new UsageError(e.message);
       throw e;
@@ -94,6 +116,7 @@ export async function runMachine(o: RunOptions, io: HostIo, given?: { bios?: Ima
   };
   machine = boot();
   let quit = false;
+  let onQuit: (() => void) | undefined;
   if (o.input !== undefined) machine.uart.pushInput(o.input);
   io.input?.onData((data) => {
     const out: number[] = [];
@@ -101,7 +124,7 @@ export async function runMachine(o: RunOptions, io: HostIo, given?: { bios?: Ima
       // Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A (as QEMU's -nographic console).
       if (escape) {
         escape = false;
-        if (data[i] === 0x78 /* x */) { quit = true; break; }
+        if (data[i] === 0x78 /* x */) { quit = true; onQuit?.(); break; }
         if (data[i] === 0x01) out.push(0x01);
         continue;
       }
@@ -114,6 +137,25 @@ export async function runMachine(o: RunOptions, io: HostIo, given?: { bios?: Ima
   const isTty = Boolean(process.stdin.isTTY);
   let base = 0; // instructions of earlier boots (guest resets)
   try {
+    if (o.gdb) {
+      flushLater = true;
+      const end = await gdbSession(machine, o, io, images, flush, (abort) => { onQuit = abort; });
+      flushLater = false;
+      onQuit = undefined;
+      flush();
+      if (end.how === 'fault') {
+        io.writeErr(`kmemlab: ${end.message}\n`);
+        return EXIT_EMULATOR_FAULT;
+      }
+      if (end.how === 'kill' && !quit) {
+        io.writeErr('kmemlab: killed from gdb\n');
+        return 0;
+      }
+      if (end.how === 'detach' || end.how === 'disconnect') {
+        io.writeErr(`kmemlab: ${end.how === 'detach' ? 'gdb detached' : 'the gdb connection closed'}; the machine runs on to its end\n`);
+      }
+      // Power-off, a reset, --max-insns, Ctrl-A x: the loop below reports them as without gdb.
+    }
     for (;;) {
       if (quit) {
         flush();
@@ -164,6 +206,60 @@ export async function runMachine(o: RunOptions, io: HostIo, given?: { bios?: Ima
   } finally {
     io.input?.close();
   }
+}
+
+/**
+ * Console commands that would move the machine or drop gdb's breakpoints
+ * behind gdb's back (it keeps its own idea of where the harts are): `monitor`
+ * refuses them and points at gdb's own command.
+ */
+const GDB_OWNS = new Set(['si', 'stepi', 'ni', 'nexti', 'c', 'cont', 'continue', 'finish', 'fin', 'd', 'delete', 'quit', 'q', 'exit']);
+
+const showAddress = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/**
+ * --gdb: serve the GDB remote protocol (emulator/debug/gdbstub.ts) on the
+ * machine, stopped at the reset vector, until gdb detaches or kills it or
+ * the guest ends. Monitor commands go to the debugger console
+ * (emulator/debug/console.ts), so `monitor slabinfo` works as in `kmemlab debug`.
+ */
+async function gdbSession(
+  machine: Machine, o: RunOptions, io: HostIo, images: { bios?: ImageFile; kernel?: ImageFile },
+  afterRun: () => void, setAbort: (abort: () => void) => void,
+): Promise<GdbSessionEnd> {
+  const { host, port } = o.gdb!;
+  if (!isLoopbackHost(host)) {
+    io.writeErr(`kmemlab: warning: the gdb stub listens on ${showAddress(host, port)}: anyone who can reach that port controls this machine\n`);
+  }
+  const dbg = new Debugger(machine);
+  let monitorConsole: DebugConsole | undefined;
+  const elfs = [images.bios, images.kernel].filter((f): f is ImageFile => f !== undefined && isElf(f.bytes));
+  let server;
+  try {
+    server = await serveGdb(dbg, {
+      host,
+      port,
+      maxInsns: o.maxInsns,
+      afterRun,
+      waitIdle: async () => {
+        if (!io.input || !io.input.open()) return false;
+        await io.input.wait();
+        return true;
+      },
+      monitor: async (line) => {
+        const word = /^\s*([A-Za-z_]+)/.exec(line)?.[1];
+        if (word !== undefined && GDB_OWNS.has(word)) return `'${word}' is gdb's own command here: the monitor neither runs the machine nor deletes gdb's breakpoints\n`;
+        monitorConsole ??= new DebugConsole(dbg, { images: elfs, maxInsns: o.maxInsns });
+        return monitorConsole.execute(line);
+      },
+      log: (m) => io.writeErr(`kmemlab: ${m}\n`),
+      onListening: (a) => io.writeErr(`kmemlab: waiting for gdb on ${showAddress(a.host, a.port)} (gdb: target remote ${showAddress(a.host, a.port)})\n`),
+    });
+  } catch (e) {
+    throw new UsageError(`--gdb ${showAddress(host, port)}: cannot listen there: ${(e as Error).message}`);
+  }
+  setAbort(() => server.abort());
+  return server.ended;
 }
 
 /** Console input from the process's stdin (raw mode on a terminal). */
