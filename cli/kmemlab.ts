@@ -7,6 +7,7 @@ import { parseRunOptions, UsageError } from './options.js';
 import { EXIT_EMULATOR_FAULT, EXIT_USAGE, runMachine, stdinInput, type HostIo } from './run.js';
 import { machineTestCommand, startCommand, testCommand } from './start.js';
 import { buildCommand } from './build.js';
+import { debugCommand } from './debug.js';
 
 export const HELP = `kmemlab: an emulated RISC-V machine (QEMU virt compatible) for kernel memory allocation
 
@@ -17,6 +18,9 @@ usage:
                             the same for chosen suites or any configuration (--fail adds a failing case)
   kmemlab machine-test [options]  boot the bare-metal machine self-test image (no kernel)
   kmemlab build [--out DIR] compile kernel/ and firmware/ into build/*.elf (cached; --force rebuilds)
+  kmemlab debug [--script FILE] [options]
+                            boot stopped at the reset vector and take gdb-style commands
+                            (b kmalloc, c, si, bt, list, x/4gx $sp, slabinfo; 'help' inside)
   kmemlab help              this text
 
 run options:
@@ -31,6 +35,7 @@ run options:
   --input TEXT              console input, as if typed
   --input-file FILE         console input from a file
   --stats                   print the instruction count on stderr at the end
+  --gdb HOST:PORT           start stopped at the reset vector; serve gdb there (target remote HOST:PORT; 127.0.0.1 if no HOST)
 
 console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.
 exit code: the guest's (power-off 0, failure code, tohost code); 2 bad usage or image;
@@ -49,6 +54,8 @@ export async function main(argv: string[], io: HostIo): Promise<number> {
         return await testCommand(rest, io);
       case 'machine-test':
         return await machineTestCommand(rest, io);
+      case 'debug':
+        return await debugCommand(rest, io);
       case 'build':
         return await buildCommand(rest, io);
       case undefined:

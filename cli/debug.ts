@@ -1,0 +1,238 @@
+/**
+ * `kmemlab debug [--script FILE] [run options]`: boot the machine stopped at
+ * the reset vector (0x1000, every hart) and take gdb-style commands
+ * (emulator/debug/console.ts; `help` lists them).
+ *
+ * Input, in this order of preference:
+ *   --script FILE   commands from the file, one a line;
+ *   a terminal      node:readline with history, tab completion (commands,
+ *                   `info` subcommands, $registers, symbols), Ctrl-C stops a
+ *                   running `c` (and otherwise just gives a new prompt);
+ *   a pipe          commands from stdin.
+ * With a script or a pipe each command is echoed after the prompt,
+ * "(kmemlab) cmd", then its output, so the transcript reads as a session and
+ * compares stably in tests (nothing depends on wall time). Blank lines and
+ * lines starting with '#' are skipped.
+ *
+ * The guest's console output goes to stdout as it comes, kernel stack frames
+ * symbolised as `kmemlab run` does; it is kept apart from the commands'
+ * output: whatever the guest printed is flushed, and its last line ended,
+ * before the next command's output.
+ *
+ * Exit: `quit` or the end of the input. Exit code 0, or the guest's exit
+ * code when it powered off during the session (then stderr says so); 2 for
+ * bad command lines and images, as `kmemlab run`.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Machine, MachineError, type ImageFile } from '../emulator/machine/machine.js';
+import { ImageError, isElf, parseElf } from '../emulator/machine/elf.js';
+import { Debugger } from '../emulator/debug/debugger.js';
+import { DebugConsole } from '../emulator/debug/console.js';
+import { sourcePaths } from '../emulator/debug/source.js';
+import { ConsoleSymbolizer, SymbolTable } from '../emulator/inspect/symbols.js';
+import { findRoot } from '../toolchain/build.js';
+import { parseRunOptions, UsageError } from './options.js';
+import { machineOptions, type HostIo } from './run.js';
+
+const enc = new TextEncoder();
+
+/** Split `--script FILE` off the run options. */
+function splitArgs(args: string[]): { script?: string; rest: string[] } {
+  const rest: string[] = [];
+  let script: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--script') {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError('--script needs a file of debugger commands');
+      script = v;
+    } else if (a.startsWith('--script=')) {
+      script = a.slice('--script='.length);
+    } else {
+      rest.push(a);
+    }
+  }
+  return { script, rest };
+}
+
+/** A reader of line-table source names under the project root(s). */
+function sourceReader(roots: string[]): (file: string) => string | undefined {
+  return (file) => {
+    for (const p of sourcePaths(file, roots)) {
+      try {
+        if (existsSync(p)) return readFileSync(p, 'utf8');
+      } catch {
+        // unreadable: try the next root
+      }
+    }
+    return undefined;
+  };
+}
+
+function symbolizer(kernel: ImageFile | undefined): ConsoleSymbolizer | undefined {
+  if (!kernel || !isElf(kernel.bytes)) return undefined;
+  try {
+    const t = new SymbolTable(parseElf(kernel.bytes, kernel.name).functions);
+    return t.size > 0 ? new ConsoleSymbolizer(t) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function debugCommand(args: string[], io: HostIo): Promise<number> {
+  const { script, rest } = splitArgs(args);
+  const o = parseRunOptions(rest);
+  if (o.gdb) throw new UsageError("--gdb belongs to 'kmemlab run': the debugger console and gdb cannot both drive one machine (gdb's 'monitor' reaches the console's commands)");
+  let scriptLines: string[] | undefined;
+  if (script !== undefined) {
+    try {
+      scriptLines = readFileSync(script, 'utf8').split(/\r?\n/);
+    } catch {
+      throw new UsageError(`--script '${script}': cannot read it; give a readable file of debugger commands`);
+    }
+  }
+
+  // The guest's console: to stdout as it comes, its last line ended before command output.
+  let atLineStart = true;
+  let filter: ConsoleSymbolizer | undefined;
+  const pending: number[] = [];
+  const flushGuest = (): void => {
+    if (!pending.length) return;
+    const bytes = Uint8Array.from(pending.splice(0));
+    const out = filter ? filter.filter(bytes) : bytes;
+    if (out.length) {
+      io.writeOut(out);
+      atLineStart = out[out.length - 1] === 0x0a;
+    }
+  };
+  const mo = machineOptions(o, (b) => {
+    pending.push(b);
+    if (b === 0x0a || pending.length >= 4096) flushGuest();
+  });
+  filter = symbolizer(mo.kernel);
+  let machine: Machine;
+  try {
+    machine = new Machine(mo);
+  } catch (e) {
+    if (e instanceof MachineError || e instanceof ImageError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (o.input !== undefined) machine.uart.pushInput(o.input);
+
+  const roots = [findRoot(process.cwd()), o.kernel ? findRoot(dirname(resolve(o.kernel))) : undefined, process.cwd()]
+    .filter((r, i, all): r is string => r !== undefined && all.indexOf(r) === i);
+  const images = [mo.bios, mo.kernel].filter((i): i is ImageFile => i !== undefined);
+  const con = new DebugConsole(new Debugger(machine), {
+    images,
+    readSource: sourceReader(roots),
+    maxInsns: Number.isFinite(o.maxInsns) ? o.maxInsns : undefined,
+  });
+
+  const say = (text: string): void => {
+    flushGuest();
+    if (!text) return;
+    if (!atLineStart) io.writeOut(enc.encode('\n'));
+    io.writeOut(enc.encode(text));
+    atLineStart = text.endsWith('\n');
+  };
+  const run = async (line: string, echo: boolean): Promise<void> => {
+    if (echo) say(`${DebugConsole.PROMPT}${line}\n`);
+    say(await con.execute(line));
+  };
+
+  const onSigint = (): void => {
+    if (con.busy) con.interrupt();
+    else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    if (scriptLines) {
+      for (const raw of scriptLines) {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#')) continue;
+        await run(line, true);
+        if (con.quitRequested) break;
+      }
+    } else if (process.stdin.isTTY) {
+      await interactive(con, say);
+    } else {
+      const rl = createInterface({ input: process.stdin, terminal: false });
+      for await (const raw of rl) {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#')) continue;
+        await run(line, true);
+        if (con.quitRequested) break;
+      }
+      rl.close();
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    flushGuest();
+  }
+  const ex = machine.exit;
+  if (ex && ex.kind !== 'reset') {
+    const code = con.exitCode();
+    io.writeErr(`kmemlab: the guest powered off during the session; exit code ${code} is the guest's\n`);
+    return code;
+  }
+  return 0;
+}
+
+/** A terminal session: readline with history and completion; Ctrl-C stops a running `c`. */
+async function interactive(con: DebugConsole, say: (text: string) => void): Promise<void> {
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: true,
+    historySize: 1000,
+    prompt: DebugConsole.PROMPT,
+    completer: (line: string): [string[], string] => [con.complete(line), line],
+  });
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  let busy = false;
+  rl.on('line', (l) => {
+    queue.push(l);
+    wake?.();
+  });
+  rl.on('close', () => {
+    closed = true;
+    wake?.();
+  });
+  rl.on('SIGINT', () => {
+    if (busy) con.interrupt();
+    else {
+      process.stdout.write('Quit\n');
+      rl.prompt();
+    }
+  });
+  const repeatable = /^(si|stepi|ni|nexti|x|list|l|c|continue)\b/;
+  let last = '';
+  say('Type "help" for the commands; "quit" or Ctrl-D leaves.\n');
+  rl.prompt();
+  for (;;) {
+    if (queue.length === 0) {
+      if (closed) break;
+      await new Promise<void>((r) => { wake = r; });
+      wake = undefined;
+      continue;
+    }
+    let line = queue.shift()!.trim();
+    if (line === '' && repeatable.test(last)) line = last.replace(/^x\S*\s+.*$/, (x) => x.split(/\s/)[0]!);
+    if (line !== '') {
+      last = line;
+      busy = true;
+      try {
+        say(await con.execute(line));
+      } finally {
+        busy = false;
+      }
+      if (con.quitRequested) break;
+    }
+    rl.prompt();
+  }
+  rl.close();
+}
