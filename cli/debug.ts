@@ -27,14 +27,14 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Machine, MachineError, type ImageFile } from '../emulator/machine/machine.js';
-import { ImageError, isElf, parseElf } from '../emulator/machine/elf.js';
+import { ImageError } from '../emulator/machine/elf.js';
 import { Debugger } from '../emulator/debug/debugger.js';
 import { DebugConsole } from '../emulator/debug/console.js';
 import { sourcePaths } from '../emulator/debug/source.js';
-import { ConsoleSymbolizer, SymbolTable } from '../emulator/inspect/symbols.js';
+import type { ConsoleSymbolizer } from '../emulator/inspect/symbols.js';
 import { findRoot } from '../toolchain/build.js';
 import { parseRunOptions, UsageError } from './options.js';
-import { machineOptions, type HostIo } from './run.js';
+import { kernelSymbolizer, machineOptions, type HostIo } from './run.js';
 
 const enc = new TextEncoder();
 
@@ -71,16 +71,6 @@ function sourceReader(roots: string[]): (file: string) => string | undefined {
   };
 }
 
-function symbolizer(kernel: ImageFile | undefined): ConsoleSymbolizer | undefined {
-  if (!kernel || !isElf(kernel.bytes)) return undefined;
-  try {
-    const t = new SymbolTable(parseElf(kernel.bytes, kernel.name).functions);
-    return t.size > 0 ? new ConsoleSymbolizer(t) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function debugCommand(args: string[], io: HostIo): Promise<number> {
   const { script, rest } = splitArgs(args);
   const o = parseRunOptions(rest);
@@ -111,7 +101,7 @@ export async function debugCommand(args: string[], io: HostIo): Promise<number> 
     pending.push(b);
     if (b === 0x0a || pending.length >= 4096) flushGuest();
   });
-  filter = symbolizer(mo.kernel);
+  filter = kernelSymbolizer(mo.kernel);
   let machine: Machine;
   try {
     machine = new Machine(mo);

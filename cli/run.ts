@@ -68,7 +68,7 @@ export function machineOptions(o: RunOptions, output: (b: number) => void, image
  * kernel is an ELF with a symbol table (a broken one is the loader's error
  * to report, not ours).
  */
-function kernelSymbolizer(kernel: ImageFile | undefined): ConsoleSymbolizer | undefined {
+export function kernelSymbolizer(kernel: ImageFile | undefined): ConsoleSymbolizer | undefined {
   if (!kernel || !isElf(kernel.bytes)) return undefined;
   try {
     const table = new SymbolTable(parseElf(kernel.bytes, kernel.name).functions);

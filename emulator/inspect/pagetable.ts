@@ -17,14 +17,9 @@
  */
 import type { ReadPhys } from './vmcoreinfo.js';
 
-export const PTE_V = 1 << 0;
-export const PTE_R = 1 << 1;
-export const PTE_W = 1 << 2;
-export const PTE_X = 1 << 3;
-export const PTE_U = 1 << 4;
-export const PTE_G = 1 << 5;
-export const PTE_A = 1 << 6;
-export const PTE_D = 1 << 7;
+import { PTE_V, PTE_R, PTE_W, PTE_X } from '../cpu/riscv/csr.js';
+
+export { PTE_V, PTE_R, PTE_W, PTE_X, PTE_U, PTE_G, PTE_A, PTE_D } from '../cpu/riscv/csr.js';
 export const SATP_MODE_SV39 = 8n;
 export const PAGE_SIZE = 4096;
 /** Bytes mapped by a leaf at level 0, 1, 2. */

@@ -10,7 +10,7 @@
  * touch devices; bad requests are clear errors.
  */
 import { describe, expect, it } from 'vitest';
-import { DATA, GUEST_BASE, PT, runGuestWith, enter, guestSource, type Guest } from '../helpers/guest.js';
+import { ALIAS_BASE, DATA, GUEST_BASE, PT, runGuestWith, enterSv39Alias, guestSource, type Guest } from '../helpers/guest.js';
 import { assemble } from '../../toolchain/asm.js';
 import { Machine } from '../../emulator/machine/machine.js';
 import { Debugger, DebugError, type StopEvent } from '../../emulator/debug/debugger.js';
@@ -210,19 +210,9 @@ describe('watchpoints', () => {
 
   it('watch memory that S-mode reaches through another mapping (an alias page)', () => {
     // S-mode: VA 0x4000_0000 (a 1 GiB leaf over low DRAM + 0x0) and the identity map.
-    const ALIAS = 0x4000_0000n;
+    const ALIAS = ALIAS_BASE;
     const src = `
-    # root at PT: [0] identity (devices), [1] VA 0x40000000 -> PA 0x80000000, [2] identity; 1 GiB leaves
-    li t0, ${PT}
-    li t1, ${((0x8000_0000n >> 12n) << 10n) | 0xcfn}
-    sd t1, 8(t0)
-    sd t1, 16(t0)
-    li t1, 0xcf
-    sd t1, 0(t0)
-    li t1, ${(8n << 60n) | (PT >> 12n)}
-    csrw satp, t1
-    sfence.vma
-    ${enter('S', 's_code')}
+    ${enterSv39Alias('s_code')}
 s_code:
     li s1, ${ALIAS + (COUNTER - 0x8000_0000n)}
     li t0, 42

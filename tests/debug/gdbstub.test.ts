@@ -23,7 +23,7 @@ import { Debugger } from '../../emulator/debug/debugger.js';
 import {
   GdbStub, PACKET_SIZE, decodePayload, escapeBinary, framePacket, serveGdb, type GdbSessionEnd, type GdbStubOptions,
 } from '../../emulator/debug/gdbstub.js';
-import { DATA, GUEST_BASE, PT, enter, guestSource } from '../helpers/guest.js';
+import { ALIAS_BASE, DATA, GUEST_BASE, enterSv39Alias, guestSource } from '../helpers/guest.js';
 import { prng } from '../helpers/prng.js';
 
 const COUNTER = DATA + 0x100n;
@@ -284,18 +284,9 @@ describe('the GDB stub', () => {
   });
 
   it('reads virtual memory through the selected hart\'s Sv39 tables', async () => {
-    const ALIAS = 0x4000_0000n;
+    const ALIAS = ALIAS_BASE;
     const src = `
-    li t0, ${PT}
-    li t1, ${((0x8000_0000n >> 12n) << 10n) | 0xcfn}
-    sd t1, 8(t0)
-    sd t1, 16(t0)
-    li t1, 0xcf
-    sd t1, 0(t0)
-    li t1, ${(8n << 60n) | (PT >> 12n)}
-    csrw satp, t1
-    sfence.vma
-    ${enter('S', 's_code')}
+    ${enterSv39Alias('s_code')}
 s_code:
     li s1, ${COUNTER}
     li t0, 42

@@ -380,6 +380,30 @@ export function enter(mode: 'U' | 'S' | 'M', label: string): string {
 `;
 }
 
+/** Where enterSv39Alias maps a second view of low DRAM. */
+export const ALIAS_BASE = 0x4000_0000n;
+
+/**
+ * From M-mode, build one Sv39 root at PT of 1 GiB leaves and go to `label`
+ * in S-mode on it (clobbers t0, t1): [0] identity over the devices,
+ * [1] ALIAS_BASE → 0x8000_0000 (a second mapping of low DRAM), [2] identity
+ * over low DRAM, where the code runs.
+ */
+export function enterSv39Alias(label: string): string {
+  return `
+    li t0, ${PT}
+    li t1, ${((0x8000_0000n >> 12n) << 10n) | 0xcfn}
+    sd t1, 8(t0)
+    sd t1, 16(t0)
+    li t1, 0xcf
+    sd t1, 0(t0)
+    li t1, ${(8n << 60n) | (PT >> 12n)}
+    csrw satp, t1
+    sfence.vma
+    ${enter('S', label)}
+`;
+}
+
 /**
  * From S or U (with ecall not delegated), come back to M-mode: at the next
  * instruction, or at the physical address of label `at` (for code that runs

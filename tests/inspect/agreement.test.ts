@@ -28,6 +28,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { guestImages } from '../kernel/images.js';
+import { guestBlocks } from './reports.js';
 import { parseElf } from '../../emulator/machine/elf.js';
 import { Machine } from '../../emulator/machine/machine.js';
 import { Debugger } from '../../emulator/debug/debugger.js';
@@ -50,22 +51,6 @@ const REPORTS: { report: string; render: Render }[] = [
   { report: 'slabinfo', render: renderSlabinfo },
   { report: 'vmallocinfo', render: renderVmallocinfo },
 ];
-
-/** Where a report's text ends: the next line that is not part of any /proc report. */
-const BLOCK_END = /^($|# cat \/proc\/|vmallocinfo: |selftest: |KTAP |\s*# Subtest|\s*KTAP version|ok |not ok |# Totals)/;
-
-/** The guest's prints of `report`, in order: the lines after each "# cat /proc/<report>". */
-function guestBlocks(console: string, report: string): string[] {
-  const lines = console.split(/\r?\n/);
-  const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i] !== `# cat /proc/${report}`) continue;
-    let j = i + 1;
-    while (j < lines.length && !BLOCK_END.test(lines[j]!)) j++;
-    out.push(lines.slice(i + 1, j).map((l) => `${l}\n`).join(''));
-  }
-  return out;
-}
 
 function fnAddress(symbols: ReadonlyMap<string, bigint>, fn: string): bigint {
   const hits = [...symbols].filter(([n]) => n.endsWith(`/${fn}`));

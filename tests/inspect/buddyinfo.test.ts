@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { boot, guestImages } from '../kernel/images.js';
+import { guestBlocks } from './reports.js';
 import { parseElf } from '../../emulator/machine/elf.js';
 import { parseVmcoreinfo, readVmcoreinfo, VmcoreinfoError, type ReadPhys } from '../../emulator/inspect/vmcoreinfo.js';
 import { readBuddyinfo, renderBuddyinfo } from '../../emulator/inspect/buddyinfo.js';
@@ -37,15 +38,12 @@ describe('parseVmcoreinfo', () => {
 
 const { kernel, firmware, missing } = await guestImages();
 
-/** The guest's own report: the "Node …" lines after "# cat /proc/buddyinfo", each with its "\n". */
+/** The guest's own /proc/buddyinfo (its one print, before power-off). */
 function guestBuddyinfo(console: string): string {
-  const lines = console.split(/\r?\n/);
-  const at = lines.indexOf('# cat /proc/buddyinfo');
-  expect(at, 'no "# cat /proc/buddyinfo" line').toBeGreaterThanOrEqual(0);
-  const out: string[] = [];
-  for (let i = at + 1; i < lines.length && lines[i]!.startsWith('Node '); i++) out.push(`${lines[i]}\n`);
-  expect(out.length).toBeGreaterThan(0);
-  return out.join('');
+  const prints = guestBlocks(console, 'buddyinfo');
+  expect(prints.length, 'one "# cat /proc/buddyinfo" report').toBe(1);
+  expect(prints[0]!.length).toBeGreaterThan(0);
+  return prints[0]!;
 }
 
 const cases = [

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { boot, guestImages } from '../kernel/images.js';
+import { guestBlocks } from './reports.js';
 import { parseElf, PT_LOAD } from '../../emulator/machine/elf.js';
 import { Machine } from '../../emulator/machine/machine.js';
 import { readVmcoreinfo, type ReadPhys } from '../../emulator/inspect/vmcoreinfo.js';
@@ -31,14 +32,12 @@ const { kernel, firmware, missing } = await guestImages();
 const dir = mkdtempSync(join(tmpdir(), 'kmemlab-core-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The "Node …" lines after "# cat /proc/buddyinfo", each with its "\n". */
+/** The guest's own /proc/buddyinfo (its one print, before power-off). */
 function guestBuddyinfo(console: string): string {
-  const lines = console.split(/\r?\n/);
-  const at = lines.indexOf('# cat /proc/buddyinfo');
-  expect(at, 'no "# cat /proc/buddyinfo" line').toBeGreaterThanOrEqual(0);
-  const out: string[] = [];
-  for (let i = at + 1; i < lines.length && lines[i]!.startsWith('Node '); i++) out.push(`${lines[i]}\n`);
-  return out.join('');
+  const prints = guestBlocks(console, 'buddyinfo');
+  expect(prints.length, 'one "# cat /proc/buddyinfo" report').toBe(1);
+  expect(prints[0]!.length).toBeGreaterThan(0);
+  return prints[0]!;
 }
 
 /** The program headers of a core, as readelf shows them. */
