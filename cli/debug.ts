@@ -14,6 +14,11 @@
  * compares stably in tests (nothing depends on wall time). Blank lines and
  * lines starting with '#' are skipped.
  *
+ * `--core FILE` opens a saved machine instead (an ELF core of the console's
+ * `dump FILE`, with the --kernel (and --bios) the machine ran; its harts and
+ * memory sizes come from the dump): the same commands look at it (x, p, bt, list, info, the
+ * inspectors); the ones that would run it say it does not run.
+ *
  * The guest's console output goes to stdout as it comes, kernel stack frames
  * symbolised as `kmemlab run` does; it is kept apart from the commands'
  * output: whatever the guest printed is flushed, and its last line ended,
@@ -31,6 +36,7 @@ import { ImageError } from '../emulator/machine/elf.js';
 import { Debugger } from '../emulator/debug/debugger.js';
 import { DebugConsole } from '../emulator/debug/console.js';
 import { sourcePaths } from '../emulator/debug/source.js';
+import { CoreError, machineFromCore, readCore } from '../emulator/inspect/core.js';
 import type { ConsoleSymbolizer } from '../emulator/inspect/symbols.js';
 import { findRoot } from '../toolchain/build.js';
 import { parseRunOptions, UsageError } from './options.js';
@@ -38,23 +44,32 @@ import { kernelSymbolizer, machineOptions, type HostIo } from './run.js';
 
 const enc = new TextEncoder();
 
-/** Split `--script FILE` off the run options. */
-function splitArgs(args: string[]): { script?: string; rest: string[] } {
+/** Split `--script FILE` and `--core FILE` off the run options. */
+function splitArgs(args: string[]): { script?: string; core?: string; rest: string[] } {
   const rest: string[] = [];
-  let script: string | undefined;
+  const got: { script?: string; core?: string } = {};
+  const what = { script: 'a file of debugger commands', core: 'an ELF core (the console\'s dump FILE, QEMU\'s dump-guest-memory)' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--script') {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError('--script needs a file of debugger commands');
-      script = v;
-    } else if (a.startsWith('--script=')) {
-      script = a.slice('--script='.length);
-    } else {
+    const m = /^--(script|core)(?:=(.*))?$/.exec(a);
+    if (!m) {
       rest.push(a);
+      continue;
     }
+    const key = m[1] as 'script' | 'core';
+    const v = m[2] ?? args[++i];
+    if (v === undefined || v === '') throw new UsageError(`--${key} needs ${what[key]}`);
+    got[key] = v;
   }
-  return { script, rest };
+  return { ...got, rest };
+}
+
+function readCoreFile(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new UsageError(`--core '${file}': cannot read it (${(e as { code?: string }).code ?? (e as Error).message}); give an ELF core written by the console's dump FILE`);
+  }
 }
 
 /** A reader of line-table source names under the project root(s). */
@@ -72,7 +87,7 @@ function sourceReader(roots: string[]): (file: string) => string | undefined {
 }
 
 export async function debugCommand(args: string[], io: HostIo): Promise<number> {
-  const { script, rest } = splitArgs(args);
+  const { script, core, rest } = splitArgs(args);
   const o = parseRunOptions(rest);
   if (o.gdb) throw new UsageError("--gdb belongs to 'kmemlab run': the debugger console and gdb cannot both drive one machine (gdb's 'monitor' reaches the console's commands)");
   let scriptLines: string[] | undefined;
@@ -104,9 +119,9 @@ export async function debugCommand(args: string[], io: HostIo): Promise<number> 
   filter = kernelSymbolizer(mo.kernel);
   let machine: Machine;
   try {
-    machine = new Machine(mo);
+    machine = core === undefined ? new Machine(mo) : machineFromCore(readCore(readCoreFile(core), core), { bios: mo.bios, kernel: mo.kernel });
   } catch (e) {
-    if (e instanceof MachineError || e instanceof ImageError) throw new UsageError(e.message);
+    if (e instanceof MachineError || e instanceof ImageError || e instanceof CoreError) throw new UsageError(e.message);
     throw e;
   }
   if (o.input !== undefined) machine.uart.pushInput(o.input);
@@ -118,6 +133,7 @@ export async function debugCommand(args: string[], io: HostIo): Promise<number> 
     images,
     readSource: sourceReader(roots),
     maxInsns: Number.isFinite(o.maxInsns) ? o.maxInsns : undefined,
+    frozen: core === undefined ? undefined : `the dump ${core}`,
   });
 
   const say = (text: string): void => {

@@ -21,6 +21,8 @@ usage:
   kmemlab debug [--script FILE] [options]
                             boot stopped at the reset vector and take gdb-style commands
                             (b kmalloc, c, si, bt, list, x/4gx $sp, slabinfo; 'help' inside)
+  kmemlab debug --core FILE --kernel FILE [--script FILE]
+                            the same commands on a saved machine (the console's 'dump FILE')
   kmemlab help              this text
 
 run options:

@@ -69,6 +69,11 @@ export interface DebugConsoleOptions {
   maxInsns?: number;
   /** Instructions per slice of a `c` between visits to the event loop. */
   slice?: number;
+  /**
+   * The machine is a saved one (emulator/inspect/core.ts machineFromCore):
+   * what it is, for the answer to commands that would run it.
+   */
+  frozen?: string;
 }
 
 const hex = (v: bigint | number): string => `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
@@ -155,7 +160,7 @@ const INSPECTORS: Inspector[] = [
     },
   },
   {
-    name: 'dump', usage: 'dump FILE', help: 'save an ELF core of the machine (crash, gdb, kmemlab inspect)',
+    name: 'dump', usage: 'dump FILE', help: 'save an ELF core of the machine (gdb-multiarch, kmemlab debug --core)',
     run: (c, a) => {
       const file = needArg(a, 'dump FILE');
       let n: number;
@@ -297,6 +302,9 @@ export class DebugConsole {
     const inspector = INSPECTORS.find((i) => i.name === word);
     if (fmt !== '' && cmd !== 'x' && cmd !== 'p') throw new UserError(`Undefined command: "${word}${fmt}".  Try "help".`);
     if (inspector) return this.inspect(inspector, args);
+    if (this.opts.frozen !== undefined && (cmd === 'si' || cmd === 'ni' || cmd === 'c' || cmd === 'finish')) {
+      throw new UserError(`${this.opts.frozen} does not run: it is a saved machine (x, p, bt, list, info, disas and the inspectors work)`);
+    }
     switch (cmd) {
       case 'si': return this.stepCmd(args, false);
       case 'ni': return this.stepCmd(args, true);

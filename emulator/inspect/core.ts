@@ -91,7 +91,9 @@
  *   "KMEMLAB", NT_KMEMLAB_CSRS (0x4b4d4c01, ours; "KML" 1, a type no BFD
  *       or Linux note uses): the CSR state a host needs for virtual reads
  *       of the dump (satp) and to know where the hart was (priv, sstatus,
- *       sepc, scause …)
+ *       sepc, scause …, the counters and `time`, the board's mtime), so that
+ *       machineFromCore (the end of this file) rebuilds a machine that the
+ *       debugger console reads as it read the live one
  *       +0  u32 version (1)       +4  u32 hart id
  *       +8  u32 privilege (0 U, 1 S, 3 M)
  *       +12 u32 flags (bit 0: in wfi, bit 1: halted)
@@ -104,16 +106,16 @@
  * structure and the offset, never in a RangeError.
  */
 import { openSync, closeSync, writeSync } from 'node:fs';
-import type { Machine } from '../machine/machine.js';
+import { Machine, type ImageFile } from '../machine/machine.js';
 import type { Hart } from '../cpu/riscv/hart.js';
 import {
   CSR_MCAUSE, CSR_MCOUNTEREN, CSR_MCYCLE, CSR_MEDELEG, CSR_MENVCFG, CSR_MEPC, CSR_MHARTID, CSR_MIDELEG,
   CSR_MIE, CSR_MINSTRET, CSR_MIP, CSR_MISA, CSR_MSCRATCH, CSR_MSTATUS, CSR_MTVAL, CSR_MTVEC, CSR_NAMES,
   CSR_PMPADDR0, CSR_PMPCFG0, CSR_SATP, CSR_SCAUSE, CSR_SCOUNTEREN, CSR_SENVCFG, CSR_SEPC, CSR_SIE, CSR_SIP,
-  CSR_SSCRATCH, CSR_SSTATUS, CSR_STVAL, CSR_STVEC, PMP_COUNT,
+  CSR_SSCRATCH, CSR_SSTATUS, CSR_STVAL, CSR_STVEC, CSR_TIME, PMP_COUNT,
 } from '../cpu/riscv/csr.js';
 import { EM_RISCV, ET_CORE, PF_R, PF_W, PF_X, PN_XNUM, PT_LOAD } from '../machine/elf.js';
-import { PAGE_SIZE, VIRT_DRAM_BASE } from '../machine/memmap.js';
+import { PAGE_SIZE, VIRT_DRAM_BASE, VIRT_HIGHMEM_BASE } from '../machine/memmap.js';
 import { type ReadPhys, readVmcoreinfo } from './vmcoreinfo.js';
 
 export class CoreError extends Error {
@@ -150,7 +152,7 @@ export const KMEMLAB_CSRS: readonly number[] = [
   CSR_MSTATUS, CSR_MISA, CSR_MEDELEG, CSR_MIDELEG, CSR_MIE, CSR_MIP, CSR_MTVEC, CSR_MSCRATCH, CSR_MEPC,
   CSR_MCAUSE, CSR_MTVAL, CSR_MCOUNTEREN, CSR_MENVCFG, CSR_MHARTID,
   CSR_SSTATUS, CSR_SIE, CSR_SIP, CSR_STVEC, CSR_SSCRATCH, CSR_SEPC, CSR_SCAUSE, CSR_STVAL, CSR_SCOUNTEREN,
-  CSR_SENVCFG, CSR_SATP, CSR_MCYCLE, CSR_MINSTRET,
+  CSR_SENVCFG, CSR_SATP, CSR_MCYCLE, CSR_MINSTRET, CSR_TIME,
   ...Array.from({ length: PMP_COUNT / 8 }, (_, i) => CSR_PMPCFG0 + 2 * i),
   ...Array.from({ length: PMP_COUNT }, (_, i) => CSR_PMPADDR0 + i),
 ];
@@ -180,6 +182,9 @@ export interface CoreHart {
   regs: bigint[];
   /** From the KMEMLAB note by name (CSR_NAMES; "priv" = the privilege level); empty without one. */
   csrs: Record<string, bigint>;
+  /** The KMEMLAB note's flags: waiting in WFI, stopped (SBI HSM); false without one. */
+  wfi: boolean;
+  halted: boolean;
 }
 
 export interface CoreDump {
@@ -522,6 +527,7 @@ export function readCore(bytes: Uint8Array, name: string): CoreDump {
   // Notes
   const prs: { id: number; regs: bigint[]; pc: bigint }[] = [];
   const csrsById = new Map<number, Record<string, bigint>>();
+  const flagsById = new Map<number, number>();
   let vmcoreinfo: string | undefined;
   for (const seg of noteSegs) {
     let p = seg.offset;
@@ -554,13 +560,17 @@ export function readCore(bytes: Uint8Array, name: string): CoreDump {
           csrs[CSR_NAMES.get(num) ?? `csr${hex(num)}`] = dv.getBigUint64(KMEMLAB_HEADER + e * KMEMLAB_ENTRY + 8, true);
         }
         csrsById.set(dv.getUint32(4, true), csrs);
+        flagsById.set(dv.getUint32(4, true), dv.getUint32(12, true));
       } else if (noteName === 'VMCOREINFO') {
         vmcoreinfo = Buffer.from(desc).toString('latin1');
       }
       p = next;
     }
   }
-  const harts: CoreHart[] = prs.map((h) => ({ ...h, csrs: csrsById.get(h.id) ?? {} }));
+  const harts: CoreHart[] = prs.map((h) => {
+    const flags = flagsById.get(h.id) ?? 0;
+    return { ...h, csrs: csrsById.get(h.id) ?? {}, wfi: (flags & 1) !== 0, halted: (flags & 2) !== 0 };
+  });
 
   // Physical view by p_paddr. The linear view repeats the identity view's p_paddr and bytes; where two
   // PT_LOADs overlap in p_paddr, the one with the lower p_paddr (then the earlier one) wins.
@@ -599,3 +609,54 @@ export function readCore(bytes: Uint8Array, name: string): CoreDump {
   };
   return { name, readPhys, harts, vmcoreinfo, loads };
 }
+
+// =============================================================================
+// A machine from a dump
+// =============================================================================
+
+/**
+ * A Machine holding a dump's state, for the debugger console to look at a
+ * saved machine with the commands it has for a live one (`kmemlab debug
+ * --core FILE`): the RAM banks sized as the dump's, every byte of RAM as
+ * dumped, each hart's registers, pc, CSRs (the KMEMLAB note: satp, so
+ * virtual addresses translate as they did), privilege and WFI/HSM state.
+ * The images are loaded first only so that the machine knows their symbols
+ * (their bytes are then overwritten by the dump's RAM). Devices (timer,
+ * interrupt controller, UART, DMA) are not in a dump: the machine is for
+ * reading, not for running on (the console refuses to run it).
+ */
+export function machineFromCore(core: CoreDump, images: { bios?: ImageFile; kernel?: ImageFile } = {}): Machine {
+  if (core.harts.length === 0) throw new CoreError(`${core.name}: no NT_PRSTATUS note: the dump has no harts`);
+  // The identity view's pieces tile each bank exactly.
+  const identity = core.loads.filter((l) => l.vaddr === BigInt(l.paddr));
+  const bankEnd = (lo: number, hi: number): number => Math.max(lo, ...identity.filter((l) => l.paddr >= lo && l.paddr < hi).map((l) => l.paddr + l.memsz));
+  const dramSize = bankEnd(VIRT_DRAM_BASE, VIRT_HIGHMEM_BASE) - VIRT_DRAM_BASE;
+  const highmemSize = bankEnd(VIRT_HIGHMEM_BASE, Number.MAX_SAFE_INTEGER) - VIRT_HIGHMEM_BASE;
+  if (dramSize <= 0) throw new CoreError(`${core.name}: no low DRAM at 0x${VIRT_DRAM_BASE.toString(16)} in the dump`);
+  if (!images.kernel && !images.bios) throw new CoreError(`${core.name}: give the kernel ELF (--kernel FILE) the dump was made with, for its symbols`);
+  const m = new Machine({ harts: core.harts.length, dramSize, highmemSize, bios: images.bios, kernel: images.kernel });
+  for (const l of identity) {
+    if (l.paddr < VIRT_DRAM_BASE) continue; // the reset ROM is the machine's own
+    m.mem.u8.fill(0, m.mem.offsetOf(l.paddr, l.memsz), m.mem.offsetOf(l.paddr, l.memsz) + l.memsz);
+    if (l.filesz > 0) m.mem.writeBytes(l.paddr, core.readPhys(l.paddr, l.filesz));
+  }
+  core.harts.forEach((c, i) => {
+    const h = m.harts[i]!;
+    if (c.id !== h.hartId) throw new CoreError(`${core.name}: hart ${c.id} is NT_PRSTATUS note ${i}: the notes are not in hart order`);
+    for (let r = 1; r < 32; r++) h.setReg(r, c.regs[r]!);
+    h.pc = c.pc;
+    for (const [name, v] of Object.entries(c.csrs)) {
+      const num = CSR_NUMBERS.get(name);
+      if (num !== undefined && num !== CSR_MIP) h.debugCsrWrite(num, v);
+    }
+    if (c.csrs.priv !== undefined) h.priv = Number(c.csrs.priv);
+    // time is the board's mtime (the same for every hart), kept in each hart's note.
+    if (c.csrs.time !== undefined && i === 0) m.clint.setMtime(Number(c.csrs.time));
+    h.wfi = c.wfi;
+    h.halted = c.halted;
+    h.mmu.flush();
+  });
+  return m;
+}
+
+const CSR_NUMBERS = new Map([...CSR_NAMES].map(([num, name]) => [name, num]));

@@ -307,6 +307,9 @@ export class Hart {
     this.priv = PRV_M;
     try {
       this.csrWrite(csr, v);
+      // csrWrite counts the writing instruction's own retirement (§3.3.1); a debugger write is no instruction.
+      if (csr === CSR_MCYCLE) this.cycleDelta += 1n;
+      else if (csr === CSR_MINSTRET) this.instretDelta += 1n;
       return true;
     } catch (e) {
       if (e !== TRAP) throw e;
