@@ -52,7 +52,7 @@ import { renderMeminfo } from '../inspect/meminfo.js';
 import { renderVmallocinfo } from '../inspect/vmallocinfo.js';
 import { renderDmesg } from '../inspect/dmesg.js';
 import { kernelRoot, renderPageTable } from '../inspect/ptdump.js';
-import { renderSlabinfo } from '../inspect/slabinfo.js';
+import { formatLocations, formatSlabWalk, readJiffies, readOnlineCpus, readSlabObjects, renderSlabinfo } from '../inspect/slabinfo.js';
 import { renderPercpu } from '../inspect/percpu.js';
 import { whatis } from '../inspect/whatis.js';
 import { SymbolTable } from '../inspect/symbols.js';
@@ -130,6 +130,27 @@ const needArg = (args: string, usage: string): string => {
 /** The inspector commands: one line each to wire (see the note). */
 const INSPECTORS: Inspector[] = [
   { name: 'slabinfo', usage: 'slabinfo', help: '/proc/slabinfo: the slab caches', run: (c) => renderSlabinfo(c.read, c.info()) },
+  {
+    name: 'slab', usage: 'slab CACHE [objects|alloc_calls|free_calls]',
+    help: "a cache's slabs; each object allocated or free; owners (slub_debug=U)",
+    run: (c, a) => {
+      const [cache, what = 'slabs', extra] = needArg(a, 'slab CACHE [objects|alloc_calls|free_calls]').split(/\s+/);
+      if (extra !== undefined || !['slabs', 'objects', 'alloc_calls', 'free_calls'].includes(what)) {
+        throw new UserError('usage: slab CACHE [objects|alloc_calls|free_calls]');
+      }
+      const info = c.info();
+      const objs = readSlabObjects(c.read, info, cache!);
+      const elf = c.kernelElf();
+      const syms = elf ? new SymbolTable(elf.functions) : undefined;
+      const name = (pc: bigint): string => syms?.format(pc) ?? hex(pc);
+      if (what === 'alloc_calls' || what === 'free_calls') {
+        return formatLocations(objs, what === 'alloc_calls' ? 'alloc' : 'free', {
+          now: readJiffies(c.read, info), symbolize: name, onlineCpus: readOnlineCpus(c.read, info).length,
+        });
+      }
+      return formatSlabWalk(objs, what === 'objects', name);
+    },
+  },
   { name: 'buddyinfo', usage: 'buddyinfo', help: '/proc/buddyinfo: free blocks per order and zone', run: (c) => renderBuddyinfo(c.read, c.info()) },
   { name: 'zoneinfo', usage: 'zoneinfo', help: '/proc/zoneinfo: zones, watermarks, per-CPU pagesets', run: (c) => renderZoneinfo(c.read, c.info()) },
   { name: 'meminfo', usage: 'meminfo', help: '/proc/meminfo', run: (c) => renderMeminfo(c.read, c.info()) },

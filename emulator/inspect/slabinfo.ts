@@ -442,6 +442,30 @@ export function formatLocations(objs: CacheObjects, which: 'alloc' | 'free', opt
   return lines.join('');
 }
 
+/**
+ * A cache's slabs as the object walk found them, one line each (its place:
+ * a CPU's slab, or a node's partial or full list; the slab's address,
+ * order and objects in use), then the totals; with `objects`, every object
+ * under its slab: allocated or free (on which CPU's freelist), and the
+ * recorded owner of its last allocation under SLAB_STORE_USER.
+ */
+export function formatSlabWalk(objs: CacheObjects, objects: boolean, symbolize: (pc: bigint) => string): string {
+  const c = objs.cache;
+  const out = [`${c.name}: object size ${c.objectSize}, stride ${c.size}, ${objs.slabs.length} slabs, `
+    + `${objs.allocated} objects allocated, ${objs.free} free (${objs.freeInCpuSlabs} of them in CPU slabs)\n`];
+  for (const s of objs.slabs) {
+    const where = s.where.list === 'cpu' ? `cpu ${s.where.cpu}` : `node ${s.where.node} ${s.where.list}`;
+    out.push(`  slab ${hex(s.base)} pfn ${hex(s.pfn)} order ${s.order} ${where.padEnd(14)} inuse ${s.inuse}/${s.objects}${s.frozen ? ' frozen' : ''}\n`);
+    if (!objects) continue;
+    for (const o of s.objectList) {
+      let line = `    [${String(o.index).padStart(3)}] ${hex(o.addr)} ${o.allocated ? 'allocated' : o.cpuFreelist !== undefined ? `free (cpu ${o.cpuFreelist} freelist)` : 'free'}`;
+      if (o.allocated && o.alloc) line += ` by ${o.alloc.addrs[0] ? symbolize(o.alloc.addrs[0]) : '<not-available>'} cpu ${o.alloc.cpu} pid ${o.alloc.pid}`;
+      out.push(`${line}\n`);
+    }
+  }
+  return out.join('');
+}
+
 /** Where the object containing kernel virtual `va` is, if `va` lies in a slab of `objs`. */
 export function objectAt(objs: CacheObjects, va: bigint): { slab: SlabWalk; object: SlabObject; offset: number } | undefined {
   for (const s of objs.slabs) {

@@ -333,7 +333,8 @@ describe.skipIf(skip)('debugger console on the kernel', () => {
     const s = session();
     const help = await one(s, 'help');
     for (const c of ['si [N]', 'ni [N]', 'b LOC', 'watch ADDR', 'x/NFU', 'disas', 'bt', 'list', 'info tlb', 'slabinfo', 'whatis ADDR', 'percpu', 'dump FILE', 'quit']) expect(help).toContain(c);
-    expect(s.con.complete('sla')).toEqual(['slabinfo']);
+    expect(s.con.complete('sla')).toEqual(['slab', 'slabinfo']);
+    expect(s.con.complete('slabi')).toEqual(['slabinfo']);
     expect(s.con.complete('info re')).toEqual(['info registers']);
     expect(s.con.complete('b __kmem_cache_al')).toContain('b __kmem_cache_alloc');
     expect(s.con.complete('x/4gx $s')).toEqual(expect.arrayContaining(['x/4gx $sp', 'x/4gx $s0']));
@@ -462,5 +463,39 @@ describe.skipIf(skip)('a saved machine (dump FILE, then kmemlab debug --core FIL
     err = '';
     expect(await main(['debug', '--core'], io)).toBe(2);
     expect(err).toMatch(/^kmemlab: --core needs an ELF core/);
+  }, 300_000);
+});
+
+describe.skipIf(skip)('slab CACHE: the object walk in the console', () => {
+  it('lists slabs and objects consistent with slabinfo, and owners under slub_debug=U', async () => {
+    const s = session({ append: 'selftest=kmalloc slub_debug=U' });
+    await s.run('b kmalloc');
+    for (let i = 0; i < 40; i++) expect(await s.con.execute('c')).toMatch(/^Breakpoint 1, /m);
+    const slabinfo = await s.con.execute('slabinfo');
+    let checked = 0;
+    for (const row of slabinfo.split('\n').slice(2).filter((l) => l)) {
+      const [name, active, num] = row.split(/\s+/);
+      const out = await s.con.execute(`slab ${name} objects`);
+      const head = /^(\S+): object size \d+, stride \d+, (\d+) slabs, (\d+) objects allocated, (\d+) free \((\d+) of them in CPU slabs\)\n/.exec(out);
+      expect(head, out).not.toBeNull();
+      expect(head![1]).toBe(name);
+      const [allocated, free, inCpu] = [Number(head![3]), Number(head![4]), Number(head![5])];
+      expect(allocated + inCpu, name).toBe(Number(active));
+      expect(allocated + free, name).toBe(Number(num));
+      const objs = out.split('\n').filter((l) => /^ {4}\[/.test(l));
+      expect(objs.length, name).toBe(Number(num));
+      const owned = objs.filter((l) => / allocated by /.test(l));
+      expect(owned.length, name).toBe(allocated);
+      if (allocated === 0) continue;
+      const calls = await s.con.execute(`slab ${name} alloc_calls`);
+      expect(calls.trimEnd().split('\n').reduce((n, l) => n + Number(l.trim().split(' ')[0]), 0), name).toBe(allocated);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(2);
+    // kmalloc's objects name the function that asked for them.
+    expect(await s.con.execute('slab kmalloc-64 objects')).toMatch(/ allocated by [A-Za-z_]\w*\+0x[0-9a-f]+\/0x[0-9a-f]+ cpu \d+ pid -?\d+\n/);
+    expect(await s.con.execute('slab nosuch')).toMatch(/^no slab cache "nosuch" \(caches: .*kmalloc-64/);
+    expect(await s.con.execute('slab kmalloc-64 wat')).toBe('usage: slab CACHE [objects|alloc_calls|free_calls]\n');
+    expect(await s.con.execute('slab')).toBe('usage: slab CACHE [objects|alloc_calls|free_calls]\n');
   }, 300_000);
 });
