@@ -28,19 +28,16 @@
  * code when it powered off during the session (then stderr says so); 2 for
  * bad command lines and images, as `kmemlab run`.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Machine, MachineError, type ImageFile } from '../emulator/machine/machine.js';
 import { ImageError } from '../emulator/machine/elf.js';
 import { Debugger } from '../emulator/debug/debugger.js';
 import { DebugConsole } from '../emulator/debug/console.js';
-import { sourcePaths } from '../emulator/debug/source.js';
 import { CoreError, machineFromCore, readCore } from '../emulator/inspect/core.js';
 import type { ConsoleSymbolizer } from '../emulator/inspect/symbols.js';
-import { findRoot } from '../toolchain/build.js';
 import { parseRunOptions, UsageError } from './options.js';
-import { kernelSymbolizer, machineOptions, type HostIo } from './run.js';
+import { kernelSymbolizer, machineOptions, sourceReader, type HostIo } from './run.js';
 
 const enc = new TextEncoder();
 
@@ -70,20 +67,6 @@ function readCoreFile(file: string): Uint8Array {
   } catch (e) {
     throw new UsageError(`--core '${file}': cannot read it (${(e as { code?: string }).code ?? (e as Error).message}); give an ELF core written by the console's dump FILE`);
   }
-}
-
-/** A reader of line-table source names under the project root(s). */
-function sourceReader(roots: string[]): (file: string) => string | undefined {
-  return (file) => {
-    for (const p of sourcePaths(file, roots)) {
-      try {
-        if (existsSync(p)) return readFileSync(p, 'utf8');
-      } catch {
-        // unreadable: try the next root
-      }
-    }
-    return undefined;
-  };
 }
 
 export async function debugCommand(args: string[], io: HostIo): Promise<number> {
@@ -126,12 +109,10 @@ export async function debugCommand(args: string[], io: HostIo): Promise<number> 
   }
   if (o.input !== undefined) machine.uart.pushInput(o.input);
 
-  const roots = [findRoot(process.cwd()), o.kernel ? findRoot(dirname(resolve(o.kernel))) : undefined, process.cwd()]
-    .filter((r, i, all): r is string => r !== undefined && all.indexOf(r) === i);
   const images = [mo.bios, mo.kernel].filter((i): i is ImageFile => i !== undefined);
   const con = new DebugConsole(new Debugger(machine), {
     images,
-    readSource: sourceReader(roots),
+    readSource: sourceReader(o.kernel),
     maxInsns: Number.isFinite(o.maxInsns) ? o.maxInsns : undefined,
     frozen: core === undefined ? undefined : `the dump ${core}`,
   });

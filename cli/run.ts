@@ -12,13 +12,16 @@
  * runs on to its end as without gdb; `kill` from gdb exits with 0.
  */
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Machine, MachineError, type ImageFile, type MachineOptions } from '../emulator/machine/machine.js';
 import { ImageError, isElf, parseElf } from '../emulator/machine/elf.js';
 import { ConsoleSymbolizer, SymbolTable } from '../emulator/inspect/symbols.js';
 import { Debugger } from '../emulator/debug/debugger.js';
 import { serveGdb, type GdbSessionEnd } from '../emulator/debug/gdbstub.js';
 import { DebugConsole } from '../emulator/debug/console.js';
+import { sourcePaths } from '../emulator/debug/source.js';
+import { findRoot } from '../toolchain/build.js';
 import { isLoopbackHost, UsageError, type RunOptions } from './options.js';
 
 export const EXIT_USAGE = 2;
@@ -68,6 +71,26 @@ export function machineOptions(o: RunOptions, output: (b: number) => void, image
  * kernel is an ELF with a symbol table (a broken one is the loader's error
  * to report, not ours).
  */
+/**
+ * The debugger's reader of line-table source names (kernel/mm/slub.ts,
+ * ~lib/…): under the project root of the working directory, of the kernel
+ * file, or the working directory itself.
+ */
+export function sourceReader(kernelFile: string | undefined): (file: string) => string | undefined {
+  const roots = [findRoot(process.cwd()), kernelFile ? findRoot(dirname(resolve(kernelFile))) : undefined, process.cwd()]
+    .filter((r, i, all): r is string => r !== undefined && all.indexOf(r) === i);
+  return (file) => {
+    for (const p of sourcePaths(file, roots)) {
+      try {
+        if (existsSync(p)) return readFileSync(p, 'utf8');
+      } catch {
+        // unreadable: try the next root
+      }
+    }
+    return undefined;
+  };
+}
+
 export function kernelSymbolizer(kernel: ImageFile | undefined): ConsoleSymbolizer | undefined {
   if (!kernel || !isElf(kernel.bytes)) return undefined;
   try {
@@ -249,7 +272,7 @@ async function gdbSession(
       monitor: async (line) => {
         const word = /^\s*([A-Za-z_]+)/.exec(line)?.[1];
         if (word !== undefined && GDB_OWNS.has(word)) return `'${word}' is gdb's own command here: the monitor neither runs the machine nor deletes gdb's breakpoints\n`;
-        monitorConsole ??= new DebugConsole(dbg, { images: elfs, maxInsns: o.maxInsns });
+        monitorConsole ??= new DebugConsole(dbg, { images: elfs, readSource: sourceReader(o.kernel), maxInsns: o.maxInsns });
         return monitorConsole.execute(line);
       },
       log: (m) => io.writeErr(`kmemlab: ${m}\n`),
