@@ -47,6 +47,7 @@
  */
 
 import { assemble, AsmError } from './asm.js';
+import { dwarfLineSections } from './dwarf.js';
 import {
   ElfWriteError, LINES_SECTION, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS, encodeLineTable, writeElf,
   type ElfSection, type ElfSegment, type ElfSymbol, type LineEntry,
@@ -446,6 +447,19 @@ export function linkImage(mod: WasmModule, tr: TranslationInput, opts: LinkOptio
   }
   lines.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
   sections.push({ name: LINES_SECTION, type: SHT_PROGBITS, flags: 0, data: encodeLineTable(lines), align: 8 });
+  // The same table as DWARF line information, for gdb and binutils (toolchain/dwarf.ts).
+  const code = sections.filter((s) => (s.flags & SHF_EXECINSTR) !== 0 && s.addr !== undefined);
+  if (code.length > 0) {
+    const low = code.reduce((m, s) => (s.addr! < m ? s.addr! : m), code[0]!.addr!);
+    const high = code.reduce((m, s) => {
+      const end = s.addr! + BigInt(s.data?.length ?? 0);
+      return end > m ? end : m;
+    }, low);
+    const dwarf = dwarfLineSections({ lines, low, high, name: `${kind}/main.ts`, producer: 'kmemlab toolchain (AssemblyScript -> wasm -> RV64)' });
+    sections.push({ name: '.debug_abbrev', type: SHT_PROGBITS, flags: 0, data: dwarf.debugAbbrev, align: 1 });
+    sections.push({ name: '.debug_info', type: SHT_PROGBITS, flags: 0, data: dwarf.debugInfo, align: 1 });
+    sections.push({ name: '.debug_line', type: SHT_PROGBITS, flags: 0, data: dwarf.debugLine, align: 1 });
+  }
 
   const entry = toPhys(sym('_start'));
   let elf: Uint8Array;
