@@ -22,7 +22,10 @@
  * of hardware watchpoints. Only the harts' own accesses count; DMA does not.
  *
  * Stepping runs one instruction on one hart with interrupts held off (as
- * QEMU's gdbstub does by default), the other harts stay where they are.
+ * QEMU's gdbstub does by default), the other harts stay where they are. A
+ * hart that waits (WFI, or not started) is stepped by running the machine
+ * until it executes one instruction, as the other CPUs run during a step
+ * under gdb and QEMU.
  * Continuing runs the machine's deterministic scheduler; stopping and going
  * on at any point gives exactly the run of one call (Machine.run), so a
  * debugging session changes nothing of the guest's run but the stops'
@@ -99,6 +102,9 @@ function pageKeyOf(va: bigint): number {
 }
 
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
+
+/** How long a step of a waiting hart lets the others run for it (instructions of the whole machine). */
+export const STEP_WAIT_LIMIT = 20_000_000;
 
 export class Debugger {
   readonly machine: Machine;
@@ -291,18 +297,47 @@ export class Debugger {
     if (r && r.hart.pc === r.pc && this.byPc.has(r.pc)) r.hart.skipBreakPc = r.pc;
   }
 
-  /** Execute one instruction on hart `i` (default: the current one); the others stay stopped. */
-  step(i = this.current): StopEvent {
+  /**
+   * Execute one instruction on hart `i` (default: the current one); the
+   * others stay stopped. A hart that cannot execute now (it waits in WFI, or
+   * SBI HSM has not started it) is stepped the way a step under gdb and QEMU
+   * goes when the other CPUs run: the machine runs on, every hart, until
+   * that hart executes its one instruction (the first of the interrupt
+   * handler, typically) — or something else stops it first (a breakpoint, a
+   * watchpoint, power-off), or `waitLimit` instructions pass ('blocked').
+   */
+  step(i = this.current, waitLimit = STEP_WAIT_LIMIT): StopEvent {
     const h = this.hart(i);
     if (this.machine.exit) return { reason: 'exit', exit: this.machine.exit };
-    if (h.halted) return { reason: 'blocked', hart: i, pc: h.pc, why: `hart ${i} is stopped (SBI HSM): it runs once another hart starts it` };
-    if (h.wfi && !h.wakeable()) return { reason: 'blocked', hart: i, pc: h.pc, why: `hart ${i} waits for an interrupt (wfi): continue to let time and the other harts run` };
+    if (h.halted || (h.wfi && !h.wakeable())) return this.stepWaiting(h, waitLimit);
     this.prepareResume();
     if (this.byPc.has(h.pc)) h.skipBreakPc = h.pc;
     this.hit = undefined;
     this.machine.stepHart(h);
     h.skipBreakPc = -1n;
     return this.stopped(h, { reason: 'step', hart: i, pc: h.pc });
+  }
+
+  private stepWaiting(h: Hart, waitLimit: number): StopEvent {
+    const i = h.hartId;
+    const waits = h.halted ? 'is stopped (SBI HSM) until another hart starts it' : 'waits for an interrupt (wfi)';
+    this.prepareResume();
+    this.hit = undefined;
+    h.stepOnce = true;
+    let r: ReturnType<Machine['run']>;
+    try {
+      r = this.machine.run(waitLimit);
+    } finally {
+      h.stepOnce = false;
+    }
+    if (r === 'limit') return { reason: 'blocked', hart: i, pc: h.pc, why: `hart ${i} ${waits}, and did not run within ${waitLimit} instructions of the others` };
+    if (r === 'idle') return { reason: 'blocked', hart: i, pc: h.pc, why: `hart ${i} ${waits}, and nothing can wake it: every hart waits, no timer is armed` };
+    if (r === 'break' && this.machine.debugHart === h && h.debugStop === 'step') {
+      h.debugStop = undefined;
+      this.current = i;
+      return { reason: 'step', hart: i, pc: h.pc };
+    }
+    return this.afterRun(r);
   }
 
   /**

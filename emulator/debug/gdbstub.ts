@@ -49,9 +49,12 @@
  * Stepping runs exactly one instruction on ONE hart with interrupts held
  * off; the other harts stay stopped — also for `vCont;s:N;c`, where gdb
  * would let them run (QEMU lets them run until the stepped vCPU stops). A
- * hart that cannot step (in WFI with nothing pending, or not started by SBI
- * HSM) does not move: the stub says why in an `O` packet and reports the
- * stop at the same pc.
+ * hart that cannot step now (in WFI with nothing pending, or not started by
+ * SBI HSM) is stepped the way QEMU's would be: every hart runs until that one
+ * executes an instruction (or a breakpoint, watchpoint or power-off comes
+ * first, and is reported instead); when nothing can wake it, or it does not
+ * run within Debugger's STEP_WAIT_LIMIT, the stub says why in an `O` packet
+ * and reports the stop at the same pc.
  *
  *   breakpoint   T05thread:N;swbreak:;   (hwbreak:; when only a Z1 is there;
  *                each only when gdb's qSupported announced it)

@@ -160,6 +160,69 @@ describe('single steps', () => {
   });
 });
 
+describe('stepping a hart that waits', () => {
+  const WAKE = `
+    bnez a0, sleeper
+    # hart 0: spin a while, then wake hart 1 with a software interrupt (CLINT msip), then spin on.
+    li t0, 3000
+spin0:
+    addi t0, t0, -1
+    bnez t0, spin0
+    li t0, 0x2000004
+    li t1, 1
+    sw t1, 0(t0)
+forever:
+    j forever
+sleeper:
+    li t0, 8
+    csrs mie, t0
+    la t0, woke
+    csrw mtvec, t0
+    csrsi mstatus, 8
+park1:
+    wfi
+    j park1
+woke:
+    li t1, 0x2000004
+    sw zero, 0(t1)
+    j pass
+`;
+
+  it('runs the others until it executes one instruction: the first of its interrupt handler', () => {
+    const probe = debugged(WAKE, (d) => { d.cont(); }, { harts: 2 });
+    debugged(WAKE, (d) => {
+      // Step hart 1 alone to its wfi (hart 0 stays at the reset vector).
+      for (let i = 0; i < 500 && !d.hart(1).wfi; i++) expectStop(d.step(1), 'step');
+      expect(d.hart(1).wfi).toBe(true);
+      const before = d.machine.insns;
+      const e = expectStop(d.step(1), 'step');
+      expect(e.hart).toBe(1);
+      // One instruction of the handler ran (hart 0's msip write woke it; the trap went to mtvec = woke).
+      expect(e.pc > probe.sym('woke') && e.pc <= probe.sym('woke') + 4n, `pc 0x${e.pc.toString(16)}`).toBe(true);
+      expect(d.machine.insns - before).toBeGreaterThan(3000); // hart 0 ran its spin meanwhile
+      expect(d.current).toBe(1);
+      expectStop(d.cont(), 'exit');
+    }, { harts: 2 });
+  });
+
+  it('says so when nothing can wake it, or it does not run within the bound', () => {
+    debugged(LOOP, (d) => {
+      d.machine.harts[0]!.wfi = true; // parked, no interrupt enabled: nothing will ever wake it
+      const e = expectStop(d.step(0), 'blocked');
+      expect(e.why).toMatch(/^hart 0 waits for an interrupt \(wfi\), and nothing can wake it/);
+      d.machine.harts[0]!.wfi = false;
+      d.cont();
+    });
+    debugged(WAKE, (d) => {
+      for (let i = 0; i < 500 && !d.hart(1).wfi; i++) expectStop(d.step(1), 'step');
+      expect(d.hart(1).wfi).toBe(true);
+      const e = expectStop(d.step(1, 100), 'blocked');
+      expect(e.why).toBe('hart 1 waits for an interrupt (wfi), and did not run within 100 instructions of the others');
+      d.cont();
+    }, { harts: 2 });
+  });
+});
+
 describe('watchpoints', () => {
   it('watch (write): stops after the store with the old and new value', () => {
     const probe = debugged(LOOP, (d) => { d.cont(); });

@@ -171,6 +171,12 @@ export class Hart {
   debugStop: 'break' | 'watch' | 'step' | undefined = undefined;
   /** Go past a breakpoint at this pc once (resuming from it); -1 for none. */
   skipBreakPc = -1n;
+  /**
+   * Execute one instruction at the hart's next turn, then stop for the
+   * debugger ('step'): a step of a hart that waits (WFI, HSM) while the
+   * machine runs on until it can execute.
+   */
+  stepOnce = false;
 
   readonly mmu: Mmu;
   private readonly mem: PhysMemory;
@@ -272,6 +278,7 @@ export class Hart {
   run(budget: number, interrupts = true): number {
     let done = 0;
     if (this.debugStop !== undefined) return 0;
+    if (this.stepOnce) budget = Math.min(budget, 1);
     if (interrupts) this.checkInterrupts();
     while (done < budget && !this.wfi && !this.halted) {
       this.stopFlag = false;
@@ -281,6 +288,10 @@ export class Hart {
         if (interrupts) this.checkInterrupts();
         if (this.externalStop) break;
       }
+    }
+    if (this.stepOnce && done > 0 && this.debugStop === undefined) {
+      this.stepOnce = false;
+      this.debugStop = 'step';
     }
     return done;
   }
