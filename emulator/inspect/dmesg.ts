@@ -8,7 +8,8 @@
  *                                 log_next_seq at OFFSET(printk_state.<name>)
  *   record (SIZE(printk_log))     u64 ts_nsec, u16 len (the whole record, 8-aligned),
  *                                 u16 text_len, u8 flags:5 | level:3 << 5 at
- *                                 OFFSET(printk_log.flags_level); the text follows
+ *                                 OFFSET(printk_log.flags_level), u32 caller_id (the
+ *                                 CPU; bit 31 set in interrupt context); the text follows
  *                                 the header, without its newline
  *
  * The records are log_first_seq … log_next_seq − 1, from log_first_idx on;
@@ -36,6 +37,8 @@ export interface LogRecord {
   tsNsec: bigint;
   level: number;
   flags: number;
+  /** The CPU that logged it (caller_id without its context bit). */
+  cpu: number;
   text: string;
 }
 
@@ -56,6 +59,7 @@ export function readLogRecords(read: ReadPhys, info: Vmcoreinfo): LogRecord[] {
   const o = {
     ts: vmci.offset(info, 'printk_log.ts_nsec'), len: vmci.offset(info, 'printk_log.len'),
     textLen: vmci.offset(info, 'printk_log.text_len'), flags: vmci.offset(info, 'printk_log.flags_level'),
+    caller: vmci.offset(info, 'printk_log.caller_id'),
   };
   if (nextSeq < firstSeq) throw new VmcoreinfoError(`printk_state is corrupt: log_next_seq ${nextSeq} < log_first_seq ${firstSeq}`);
   if (nextSeq - firstSeq > BigInt(bufLen / 8)) throw new VmcoreinfoError(`printk_state is corrupt: ${nextSeq - firstSeq} records cannot fit in ${bufLen} bytes`);
@@ -72,7 +76,7 @@ export function readLogRecords(read: ReadPhys, info: Vmcoreinfo): LogRecord[] {
     }
     const fl = read(r + o.flags, 1)[0]!;
     out.push({
-      seq, tsNsec: readU64(read, r + o.ts), level: fl >> 5, flags: fl & 0x1f,
+      seq, tsNsec: readU64(read, r + o.ts), level: fl >> 5, flags: fl & 0x1f, cpu: readU32(read, r + o.caller) & 0x7fff_ffff,
       text: Buffer.from(read(r + hdr, textLen)).toString('latin1'),
     });
     idx += len;
@@ -87,7 +91,7 @@ export function printkTime(tsNsec: bigint): string {
 }
 
 /** The records as dmesg lays them out (see the note); the text ends in "\n" unless the last line is open. */
-export function formatDmesg(records: readonly LogRecord[]): string {
+export function formatDmesg(records: readonly Omit<LogRecord, 'cpu'>[]): string {
   let out = '';
   let open = false;
   for (const r of records) {

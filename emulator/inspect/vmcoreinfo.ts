@@ -103,6 +103,23 @@ export function readVmcoreinfoAt(read: ReadPhys, pa: number): Vmcoreinfo {
 }
 
 /**
+ * Find the block without symbols, as in a raw memory image: scan physical
+ * [start, end) in 16-byte steps for the header's magic (the kernel writes it
+ * with numeric stores, so it appears nowhere else). Undefined when absent.
+ */
+export function scanVmcoreinfo(read: ReadPhys, start: number, end: number): Vmcoreinfo | undefined {
+  const chunk = 1 << 16;
+  for (let base = start; base < end; base += chunk) {
+    const bytes = read(base, Math.min(chunk, end - base));
+    const v = view(bytes);
+    for (let off = 0; off + VMCOREINFO_HEADER <= bytes.length; off += 16) {
+      if (v.getBigUint64(off, true) === VMCOREINFO_MAGIC) return readVmcoreinfoAt(read, base + off);
+    }
+  }
+  return undefined;
+}
+
+/**
  * Find the block through the kernel's ELF symbols (parseElf(...).symbols):
  * the global `vmcoreinfo_data` holds the header's kernel address.
  */

@@ -356,6 +356,17 @@ describe.skipIf(skip)('debugger console on the kernel', () => {
   });
 });
 
+/** The CLI in-process: the images written into `dir`, console output and stderr captured. */
+function cliIn(dir: string): { io: { writeOut(b: Uint8Array): void; writeErr(t: string): void }; cap: { out: string; err: string }; kernel: string; bios: string } {
+  const kernel = path.join(dir, 'kernel.elf');
+  const bios = path.join(dir, 'firmware.elf');
+  writeFileSync(kernel, kernelElf);
+  writeFileSync(bios, firmwareElf);
+  const cap = { out: '', err: '' };
+  const io = { writeOut: (b: Uint8Array): void => { cap.out += Buffer.from(b).toString('latin1'); }, writeErr: (t: string): void => { cap.err += t; } };
+  return { io, cap, kernel, bios };
+}
+
 describe.skipIf(skip)('kmemlab debug (the CLI, end to end)', () => {
   it('runs a --script, prints the transcript and the guest console, exits 0', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kmemlab-debug-'));
@@ -384,26 +395,22 @@ describe.skipIf(skip)('kmemlab debug (the CLI, end to end)', () => {
 
   it('exits with the guest\'s code when it powered off failing, and says so; bad options are usage errors', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kmemlab-debug-'));
-    writeFileSync(path.join(dir, 'kernel.elf'), kernelElf);
-    writeFileSync(path.join(dir, 'firmware.elf'), firmwareElf);
+    const { io, cap, kernel: kernelFile, bios } = cliIn(dir);
     const script = path.join(dir, 'run.gdb');
     writeFileSync(script, 'c\ninfo harts\n');
-    let out = '';
-    let err = '';
-    const io = { writeOut: (b: Uint8Array) => { out += Buffer.from(b).toString('latin1'); }, writeErr: (t: string) => { err += t; } };
-    const code = await main(['debug', '--script', script, '--kernel', path.join(dir, 'kernel.elf'), '--bios', path.join(dir, 'firmware.elf'),
+    const code = await main(['debug', '--script', script, '--kernel', kernelFile, '--bios', bios,
       '--append', 'selftest=kmalloc selftest_fail=1'], io);
-    expect(out).toMatch(/\n\[Inferior 1 exited with code (\d+)\]\n\(kmemlab\) info harts\n {2}Hart Priv/);
-    const guest = Number(/exited with code (\d+)/.exec(out)![1]);
+    expect(cap.out).toMatch(/\n\[Inferior 1 exited with code (\d+)\]\n\(kmemlab\) info harts\n {2}Hart Priv/);
+    const guest = Number(/exited with code (\d+)/.exec(cap.out)![1]);
     expect(guest).not.toBe(0);
     expect(code).toBe(guest);
-    expect(err).toBe(`kmemlab: the guest powered off during the session; exit code ${guest} is the guest's\n`);
-    err = '';
+    expect(cap.err).toBe(`kmemlab: the guest powered off during the session; exit code ${guest} is the guest's\n`);
+    cap.err = '';
     expect(await main(['debug', '--script'], io)).toBe(2);
-    expect(err).toBe('kmemlab: --script needs a file of debugger commands\n');
-    err = '';
-    expect(await main(['debug', '--script', path.join(dir, 'none.gdb'), '--kernel', path.join(dir, 'kernel.elf')], io)).toBe(2);
-    expect(err).toMatch(/^kmemlab: --script '.*none\.gdb': cannot read it/);
+    expect(cap.err).toBe('kmemlab: --script needs a file of debugger commands\n');
+    cap.err = '';
+    expect(await main(['debug', '--script', path.join(dir, 'none.gdb'), '--kernel', kernelFile], io)).toBe(2);
+    expect(cap.err).toMatch(/^kmemlab: --script '.*none\.gdb': cannot read it/);
   });
 });
 
@@ -441,28 +448,24 @@ describe.skipIf(skip)('a saved machine (dump FILE, then kmemlab debug --core FIL
     expect(frozen.insns).toBe(0);
 
     // The CLI: kmemlab debug --core FILE --kernel … --bios … --script.
-    writeFileSync(path.join(dir, 'kernel.elf'), kernelElf);
-    writeFileSync(path.join(dir, 'firmware.elf'), firmwareElf);
+    const { io, cap, kernel: kernelFile, bios } = cliIn(dir);
     const script = path.join(dir, 'look.gdb');
     writeFileSync(script, 'slabinfo\nc\n');
-    let out = '';
-    let err = '';
-    const io = { writeOut: (b: Uint8Array) => { out += Buffer.from(b).toString('latin1'); }, writeErr: (t: string) => { err += t; } };
-    const code = await main(['debug', '--core', file, '--kernel', path.join(dir, 'kernel.elf'), '--bios', path.join(dir, 'firmware.elf'), '--script', script], io);
-    expect(err).toBe('');
+    const code = await main(['debug', '--core', file, '--kernel', kernelFile, '--bios', bios, '--script', script], io);
+    expect(cap.err).toBe('');
     expect(code).toBe(0);
     const slab = want.slice(want.indexOf('(kmemlab) slabinfo\n'), want.indexOf('(kmemlab) vmallocinfo\n'));
-    expect(out).toBe(`${slab}(kmemlab) c\nthe dump ${file} does not run: it is a saved machine (x, p, bt, list, info, disas and the inspectors work)\n`);
+    expect(cap.out).toBe(`${slab}(kmemlab) c\nthe dump ${file} does not run: it is a saved machine (x, p, bt, list, info, disas and the inspectors work)\n`);
     // Bad dumps and missing kernels are usage errors.
     writeFileSync(path.join(dir, 'bad.core'), 'not an ELF core');
-    expect(await main(['debug', '--core', path.join(dir, 'bad.core'), '--kernel', path.join(dir, 'kernel.elf')], io)).toBe(2);
-    expect(err).toMatch(/^kmemlab: .*bad\.core.*ELF/);
-    err = '';
-    expect(await main(['debug', '--core', path.join(dir, 'none.core'), '--kernel', path.join(dir, 'kernel.elf')], io)).toBe(2);
-    expect(err).toMatch(/^kmemlab: --core '.*none\.core': cannot read it \(ENOENT\)/);
-    err = '';
+    expect(await main(['debug', '--core', path.join(dir, 'bad.core'), '--kernel', kernelFile], io)).toBe(2);
+    expect(cap.err).toMatch(/^kmemlab: .*bad\.core.*ELF/);
+    cap.err = '';
+    expect(await main(['debug', '--core', path.join(dir, 'none.core'), '--kernel', kernelFile], io)).toBe(2);
+    expect(cap.err).toMatch(/^kmemlab: --core '.*none\.core': cannot read it \(ENOENT\)/);
+    cap.err = '';
     expect(await main(['debug', '--core'], io)).toBe(2);
-    expect(err).toMatch(/^kmemlab: --core needs an ELF core/);
+    expect(cap.err).toMatch(/^kmemlab: --core needs an ELF core/);
   }, 300_000);
 });
 

@@ -42,7 +42,7 @@ const INFO = parseVmcoreinfo([
   `SYMBOL(log_buf)=ffffffff${BUF.toString(16).padStart(8, '0')}`, `SYMBOL(printk_state)=ffffffff${STATE.toString(16).padStart(8, '0')}`,
   `NUMBER(log_buf_len)=${LEN}`, 'OFFSET(printk_state.log_first_idx)=8', 'OFFSET(printk_state.log_next_idx)=12',
   'OFFSET(printk_state.log_first_seq)=16', 'OFFSET(printk_state.log_next_seq)=24', 'SIZE(printk_log)=24',
-  'OFFSET(printk_log.ts_nsec)=0', 'OFFSET(printk_log.len)=8', 'OFFSET(printk_log.text_len)=10', 'OFFSET(printk_log.flags_level)=15', '',
+  'OFFSET(printk_log.ts_nsec)=0', 'OFFSET(printk_log.len)=8', 'OFFSET(printk_log.text_len)=10', 'OFFSET(printk_log.flags_level)=15', 'OFFSET(printk_log.caller_id)=16', '',
 ].join('\n'));
 
 /** A ring of LEN bytes written as printk.ts log_store writes it (wrapping, dropping the oldest). */

@@ -13,7 +13,8 @@
 import { describe, expect, it } from 'vitest';
 import { boot, buildKernel, buildTarget, callTrace, openSbi, symbolize, type BootResult } from './images.js';
 import { ktapCases, parseKtap } from './ktap.js';
-import { findVmcoreinfo, readDmesg } from './vmcore.js';
+import { scanVmcoreinfo } from '../../emulator/inspect/vmcoreinfo.js';
+import { readLogRecords } from '../../emulator/inspect/dmesg.js';
 import { KERNEL_MEMORY_BASE, KERNEL_MEMORY_END } from '../../toolchain/link.js';
 
 const MAX_INSNS = 400_000_000;
@@ -161,12 +162,12 @@ describe.skipIf(missing('kmemlab') !== undefined)('the host reads the kernel log
     const r = run('kmemlab', 2, 'selftest=printk,fdt')!;
     expect(r.exit?.kind).toBe('pass');
     const read = (pa: number, len: number): Uint8Array => r.machine.mem.readBytes(pa, len);
-    const info = findVmcoreinfo(read, KERNEL_MEMORY_BASE, KERNEL_MEMORY_END)!;
+    const info = scanVmcoreinfo(read, KERNEL_MEMORY_BASE, KERNEL_MEMORY_END)!;
     expect(info).toBeDefined();
     expect(info.strings.get('OSRELEASE')).toBe('0.1.0');
     expect(info.numbers.get('PAGESIZE')).toBe(4096n);
     expect(info.sizes.get('printk_log')).toBe(24);
-    const log = readDmesg(read, info);
+    const log = readLogRecords(read, info);
     // The console shows the records below console_loglevel (7), in order, from the banner on.
     const consoleLines = r.console.split(/\r?\n/);
     const from = consoleLines.findIndex((l) => l.startsWith('kmemlab version'));
